@@ -1,0 +1,49 @@
+"""Shared test fixtures: the CLI runner and the pure/db split.
+
+Tests under tests/core and tests/cli touch no database: they are marked ``pure`` so that the
+PostgreSQL run (``make test``) can skip them instead of running them twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PURE_DIRS = ("core", "cli")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_root = Path(__file__).parent
+    for item in items:
+        try:
+            rel = Path(item.fspath).relative_to(tests_root)
+        except ValueError:
+            continue
+        if rel.parts and rel.parts[0] in PURE_DIRS:
+            item.add_marker(pytest.mark.pure)
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``trellis ARGS…`` in-process and capture exit code, stdout and stderr."""
+    from trellis.cli import main
+
+    def run(*args: str) -> CliResult:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse exits for --help/--version/usage errors
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
