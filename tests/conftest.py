@@ -7,15 +7,14 @@ PostgreSQL run (``make test``) can skip them instead of running them twice.
 from __future__ import annotations
 
 import os
-
-# Settings refuse the default secret key unless testing, demo or debug (trellis.settings).
-os.environ.setdefault("TRELLIS_TESTING", "1")
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Settings refuse the default secret key unless testing, demo or debug (trellis.settings).
+os.environ.setdefault("TRELLIS_TESTING", "1")
 
 PURE_DIRS = ("core", "cli")
 

@@ -1,7 +1,7 @@
 """The ``trellis`` console script.
 
 Each module in :mod:`trellis.cli.commands` defines ``register(subparsers)``, which adds one
-sub-command and sets ``func`` on it; they are discovered at start-up, so adding a command is adding a
+sub-command and sets ``func`` on it; they are discovered at start-up, so a new command is a new
 file. Data commands take ``--format json``; bad input exits 2 with one line on stderr naming the
 field (see :mod:`trellis.cli.common`).
 """
