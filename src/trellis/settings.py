@@ -88,6 +88,8 @@ except Exception as exc:  # dj-database-url raises a bare ValueError/KeyError on
     raise ImproperlyConfigured(f"TRELLIS_DATABASE_URL is not a database URL: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
+    if _db["NAME"] and _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the demo's background worker and web server share the file.
     _db["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
 DATABASES = {"default": _db}
@@ -106,7 +108,7 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "django_tasks",
-    "django_tasks.backends.database",
+    "django_tasks_db",
     "trellis.accounts",
     "trellis.audit",
     "trellis.patients",
@@ -128,6 +130,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trellis.accounts.middleware.ProgramMiddleware",
+    "trellis.web.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -233,7 +236,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # --- background tasks (django-tasks, database backend) ------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -1,7 +1,14 @@
 """URL map: staff UI at /, patient check-in at /c/<token>, APIs under /api/v1/ and /fhir/."""
 
 from django.urls import include, path
+from django.views.i18n import set_language
+
+from trellis.accounts.decorators import public_view
 
 urlpatterns = [
     path("", include("trellis.web.urls")),
+    path("accounts/", include("trellis.accounts.urls")),
+    path("patients/", include("trellis.patients.urls")),
+    path("audit/", include("trellis.audit.urls")),
+    path("i18n/setlang/", public_view(set_language), name="set_language"),
 ]

@@ -1,0 +1,251 @@
+"""Patient services: the only place that queries patient tables, checks access and audits.
+
+Views call these; each write is one transaction together with its audit event, so a change and
+its audit row are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from trellis.accounts.models import CLINICAL_ROLES, Program, Role
+from trellis.accounts.services import require_roles
+from trellis.audit.models import Action
+from trellis.audit.services import record
+from trellis.core.errors import NotAllowed
+from trellis.patients.models import Consent, Patient
+
+# Who may register patients and edit their details and consents.
+REGISTRAR_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PRESCRIBER, Role.NURSE})
+
+
+def visible_patients(user: Any) -> QuerySet[Patient]:
+    return Patient.objects.visible_to(user)
+
+
+def patients_in_program(user: Any, program: Program | None) -> QuerySet[Patient]:
+    """The program's patients, for a user with a clinical role there; else none."""
+    if program is None:
+        return Patient.objects.none()
+    return Patient.objects.visible_to(user).in_program(program)
+
+
+def search_patients(
+    user: Any, program: Program | None, query: str, *, request: HttpRequest | None = None
+) -> QuerySet[Patient]:
+    """Search the current program's patients by name, date of birth or phone; audited."""
+    qs = patients_in_program(user, program)
+    query = " ".join(query.split())
+    if query:
+        terms = Q()
+        for word in query.split(" "):
+            word_q = (
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(preferred_name__icontains=word)
+            )
+            digits = "".join(ch for ch in word if ch.isdigit())
+            if len(digits) >= 4:
+                word_q |= Q(phone__contains=digits)
+            try:
+                word_q |= Q(date_of_birth=date.fromisoformat(word))
+            except ValueError:
+                pass
+            terms &= word_q
+        qs = qs.filter(terms)
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=program,
+        object_type="patients.patient_list",
+        detail={"query": query[:100]},
+    )
+    return qs
+
+
+def get_patient(
+    user: Any,
+    patient_id: uuid.UUID | str,
+    *,
+    request: HttpRequest | None = None,
+    audit: bool = True,
+) -> Patient:
+    """Open one patient's chart: 404 unless visible to ``user``; one audit event per view.
+
+    ``audit=False`` is for a re-read inside the same request that was already audited.
+    """
+    try:
+        patient = Patient.objects.visible_to(user).select_related("program").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError) as exc:
+        record(
+            action=Action.DENIED,
+            request=request,
+            actor=user,
+            object_type="patients.patient",
+            object_id=str(patient_id)[:100],
+        )
+        raise Http404("No such patient") from exc
+    if not audit:
+        return patient
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=patient.program,
+        patient_id=patient.pk,
+        obj=patient,
+    )
+    return patient
+
+
+@transaction.atomic
+def register_patient(
+    user: Any,
+    program: Program,
+    data: dict[str, Any],
+    *,
+    request: HttpRequest | None = None,
+    is_synthetic: bool = False,
+) -> Patient:
+    """Create a patient in ``program`` from validated form data."""
+    require_roles(user, program, REGISTRAR_ROLES)
+    patient = Patient(program=program, created_by=user if user.is_authenticated else None, **data)
+    patient.is_synthetic = is_synthetic or program.is_synthetic
+    patient.full_clean()
+    patient.save()
+    record(
+        action=Action.CREATE,
+        request=request,
+        actor=user,
+        program=program,
+        patient_id=patient.pk,
+        obj=patient,
+    )
+    return patient
+
+
+@transaction.atomic
+def update_patient(
+    user: Any, patient: Patient, data: dict[str, Any], *, request: HttpRequest | None = None
+) -> Patient:
+    """Change a patient's details; the audit event lists the fields that changed (not values)."""
+    require_roles(user, patient.program, REGISTRAR_ROLES)
+    changed = [name for name, value in data.items() if getattr(patient, name) != value]
+    for name, value in data.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    patient.save()
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=patient.program,
+        patient_id=patient.pk,
+        obj=patient,
+        detail={"fields": sorted(changed)},
+    )
+    return patient
+
+
+def consents_of(user: Any, patient: Patient) -> QuerySet[Consent]:
+    return Consent.objects.visible_to(user).filter(patient=patient)
+
+
+def has_active_consent(patient: Patient, kind: str) -> bool:
+    """Whether ``patient`` has an active (not withdrawn) consent of ``kind``."""
+    return Consent.objects.filter(patient=patient, kind=kind).active().exists()
+
+
+@transaction.atomic
+def add_consent(
+    user: Any,
+    patient: Patient,
+    *,
+    kind: str,
+    given_on: date,
+    scope: str = "",
+    request: HttpRequest | None = None,
+) -> Consent:
+    require_roles(user, patient.program, CLINICAL_ROLES)
+    consent = Consent(
+        patient=patient,
+        program=patient.program,
+        kind=kind,
+        scope=scope,
+        given_on=given_on,
+        recorded_by=user,
+    )
+    consent.full_clean()
+    consent.save()
+    record(
+        action=Action.CREATE,
+        request=request,
+        actor=user,
+        program=patient.program,
+        patient_id=patient.pk,
+        obj=consent,
+        detail={"kind": kind},
+    )
+    return consent
+
+
+@transaction.atomic
+def withdraw_consent(
+    user: Any,
+    patient: Patient,
+    consent_id: int,
+    *,
+    on: date,
+    request: HttpRequest | None = None,
+) -> Consent:
+    try:
+        consent = Consent.objects.visible_to(user).get(pk=consent_id, patient=patient)
+    except Consent.DoesNotExist as exc:
+        raise Http404("No such consent") from exc
+    require_roles(user, consent.program, CLINICAL_ROLES)
+    consent.withdrawn_on = on
+    consent.save(update_fields=["withdrawn_on"])
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=consent.program,
+        patient_id=consent.patient_id,
+        obj=consent,
+        detail={"withdrawn_on": on.isoformat()},
+    )
+    return consent
+
+
+@transaction.atomic
+def ensure_synthetic_patient(
+    actor: Any,
+    program: Program,
+    data: dict[str, Any],
+    consents: list[tuple[str, date, str]],
+) -> tuple[Patient, bool]:
+    """Create a synthetic demo patient unless it exists (same program, name and birth date).
+
+    Only for synthetic programs: real patient data never comes through here.
+    """
+    if not program.is_synthetic:
+        raise NotAllowed("Synthetic patients belong only in a synthetic (demo) program.")
+    existing = Patient.objects.filter(
+        program=program,
+        given_name=data["given_name"],
+        family_name=data["family_name"],
+        date_of_birth=data["date_of_birth"],
+    ).first()
+    if existing is not None:
+        return existing, False
+    patient = register_patient(actor, program, data, is_synthetic=True)
+    for kind, given_on, scope in consents:
+        add_consent(actor, patient, kind=kind, given_on=given_on, scope=scope)
+    return patient, True

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from trellis.accounts.decorators import staff_view
+from trellis.accounts.services import has_any_role
+from trellis.patients import services
+from trellis.patients.chart import chart_panels
+from trellis.patients.forms import ConsentForm, PatientForm
+from trellis.patients.services import REGISTRAR_ROLES
+
+PAGE_SIZE = 50
+
+
+@staff_view(patient_data=True)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    patients = services.search_patients(request.user, request.program, query, request=request)  # type: ignore[attr-defined]
+    context = {
+        "patients": patients[:PAGE_SIZE],
+        "total": patients.count(),
+        "query": query,
+        "page_size": PAGE_SIZE,
+        "can_register": has_any_role(request.user, request.program, REGISTRAR_ROLES),  # type: ignore[attr-defined]
+    }
+    template = "patients/_results.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@staff_view(REGISTRAR_ROLES, patient_data=True)
+def register(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = services.register_patient(
+            request.user,
+            request.program,
+            form.cleaned_data,
+            request=request,  # type: ignore[attr-defined]
+        )
+        messages.success(request, _("Patient registered."))
+        return redirect("patients:chart", patient_id=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "creating": True})
+
+
+@staff_view(patient_data=True)
+def chart(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = services.get_patient(request.user, patient_id, request=request)
+    context = {
+        "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
+        "consents": services.consents_of(request.user, patient),
+        "consent_form": ConsentForm(),
+        "can_edit": has_any_role(request.user, patient.program, REGISTRAR_ROLES),
+        "panels": chart_panels(request, patient),
+    }
+    return render(request, "patients/chart.html", context)
+
+
+@staff_view(REGISTRAR_ROLES, patient_data=True)
+def edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = services.get_patient(request.user, patient_id, request=request)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        # The form worked on ``patient`` in memory; the service re-applies and saves atomically.
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        fresh = services.get_patient(request.user, patient_id, audit=False)
+        services.update_patient(request.user, fresh, data, request=request)
+        messages.success(request, _("Changes saved."))
+        return redirect("patients:chart", patient_id=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "patient": patient})
+
+
+@staff_view(patient_data=True)
+@require_POST
+def add_consent(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = services.get_patient(request.user, patient_id, request=request)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        services.add_consent(request.user, patient, request=request, **form.cleaned_data)
+        messages.success(request, _("Consent recorded."))
+        return redirect("patients:chart", patient_id=patient.pk)
+    context = {
+        "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
+        "consents": services.consents_of(request.user, patient),
+        "consent_form": form,
+        "can_edit": has_any_role(request.user, patient.program, REGISTRAR_ROLES),
+        "panels": chart_panels(request, patient),
+    }
+    return render(request, "patients/chart.html", context, status=400)
+
+
+@staff_view(patient_data=True)
+@require_POST
+def withdraw_consent(request: HttpRequest, patient_id: uuid.UUID, consent_id: int) -> HttpResponse:
+    patient = services.get_patient(request.user, patient_id, audit=False)
+    services.withdraw_consent(
+        request.user, patient, consent_id, on=timezone.localdate(), request=request
+    )
+    messages.success(request, _("Consent withdrawn."))
+    return redirect("patients:chart", patient_id=patient.pk)
