@@ -243,7 +243,7 @@ def discharge_readiness(
         if abs(last - pre) > fraction * pre
     ]
     if far:
-        pct = fraction * 100
+        pct = float(fraction * 100)
         unmet.append(
             ("bp_within_20_percent", f"{'; '.join(far)} pre-dose: more than {pct:g} % apart")
         )
