@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.support import Cast, make_cast
 
 # Settings refuse the default secret key unless testing, demo or debug (trellis.settings).
 os.environ.setdefault("TRELLIS_TESTING", "1")
@@ -51,3 +52,8 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return make_cast()

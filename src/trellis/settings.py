@@ -8,6 +8,7 @@ silently ignored.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -59,7 +60,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("TRELLIS_DEBUG", False)
 # Demo mode: synthetic data banner, printed logins, TOTP optional. Never for real patients.
 DEMO_MODE = env_bool("TRELLIS_DEMO", False)
-TESTING = env_bool("TRELLIS_TESTING", False)
+# Under pytest the settings are imported by pytest-django before any conftest can set variables.
+TESTING = env_bool("TRELLIS_TESTING", False) or "pytest" in sys.modules
 
 DEFAULT_SECRET_KEY = "trellis-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env_str("TRELLIS_SECRET_KEY", DEFAULT_SECRET_KEY)

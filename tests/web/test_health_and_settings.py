@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+CHECK = "import trellis.settings"
+
+
+@pytest.mark.django_db
+def test_healthz_ok(client: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_503_when_database_down(client: Any) -> None:
+    with mock.patch("trellis.web.views.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+
+
+def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
+    return subprocess.run(
+        [sys.executable, "-c", CHECK], env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def test_default_secret_key_refused_outside_demo_and_debug() -> None:
+    result = _import_settings()
+    assert result.returncode != 0
+    assert "TRELLIS_SECRET_KEY" in result.stderr
+    assert _import_settings(TRELLIS_DEMO="1").returncode == 0
+    assert _import_settings(TRELLIS_SECRET_KEY="x" * 50).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRELLIS_DEBUG": "maybe"}, "TRELLIS_DEBUG must be a boolean"),
+        ({"TRELLIS_DEMO": "1", "TRELLIS_TIME_ZONE": "Mars/Base"}, "not a known time zone"),
+        ({"TRELLIS_DEMO": "1", "TRELLIS_SESSION_IDLE_MINUTES": "0"}, "at least 1"),
+        ({"TRELLIS_DEMO": "1", "TRELLIS_DATABASE_URL": "nonsense://x"}, "TRELLIS_DATABASE_URL"),
+    ],
+)
+def test_bad_settings_fail_loudly(env: dict[str, str], message: str) -> None:
+    result = _import_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
