@@ -200,7 +200,8 @@ def _validate(
         if isinstance(s, bool) or not isinstance(s, int) or not lo <= s <= hi:
             raise InvalidInput(
                 "series",
-                f"{d.isoformat()}:{s}: score must be an integer from {lo} to {hi} for {instrument}",
+                f"{d.isoformat()}:{s}: score {s!r} is out of range "
+                f"(an integer from {lo} to {hi} for {instrument})",
             )
         assessments.append(Assessment(d, s))
     checked_events: list[Event] = []
