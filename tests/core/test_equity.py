@@ -109,7 +109,8 @@ def test_complementary_suppression_hides_the_next_smallest_cell() -> None:
     report = aggregate(records)
     g = groups(report, "payer")
     assert g["uninsured"].episodes == SUPPRESSED_COUNT  # primary
-    assert g["medicaid"].episodes == SUPPRESSED_COUNT  # complementary: next smallest
+    # Complementary: the next smallest cell, marked "suppressed" (20 is not "<11").
+    assert g["medicaid"].episodes == SUPPRESSED_VALUE
     assert g["commercial"].episodes == 30
     assert report.dimensions["payer"].total.episodes == 54
     # Medicaid's rates are derived from a suppressed count, so they are suppressed too.
@@ -130,7 +131,7 @@ def test_complementary_suppression_skips_zero_cells() -> None:
     g = groups(aggregate(records), "payer")
     assert g["uninsured"].stages["started"].count == SUPPRESSED_COUNT
     assert g["medicaid"].stages["started"].count == 0
-    assert g["commercial"].stages["started"].count == SUPPRESSED_COUNT
+    assert g["commercial"].stages["started"].count == SUPPRESSED_VALUE
     assert g["medicare"].stages["started"].count == 40
     assert g["uninsured"].episodes == 15  # other columns are unaffected
 
@@ -269,17 +270,33 @@ def test_released_tables_cannot_be_back_calculated(records: list[EpisodeRecord])
 
             cells = [cell(g) for g in dim.groups]
             total = cell(dim.total)
+            hidden_marks = (SUPPRESSED_COUNT, SUPPRESSED_VALUE)
             for c in [*cells, total]:
-                assert c == SUPPRESSED_COUNT or not 1 <= c <= 10
-            hidden = sum(c == SUPPRESSED_COUNT for c in cells)
-            if total != SUPPRESSED_COUNT:
+                assert c in hidden_marks or not 1 <= c <= 10
+            hidden = sum(c in hidden_marks for c in cells)
+            if total not in hidden_marks:
                 assert hidden != 1
-                shown_sum = sum(c for c in cells if c != SUPPRESSED_COUNT)
+                shown_sum = sum(c for c in cells if c not in hidden_marks)
                 assert shown_sum <= total
                 if hidden == 0:
                     assert shown_sum == total
         for g in dim.groups:
             for s in FUNNEL:
-                if g.stages[s].count == SUPPRESSED_COUNT or g.episodes == SUPPRESSED_COUNT:
+                if {g.stages[s].count, g.episodes} & {SUPPRESSED_COUNT, SUPPRESSED_VALUE}:
                     assert g.stages[s].rate == SUPPRESSED_VALUE
                     assert g.stages[s].disparity_ratio == SUPPRESSED_VALUE
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(record_st, max_size=80))
+def test_shown_counts_are_true_and_markers_honest(records: list[EpisodeRecord]) -> None:
+    report = aggregate(records)
+    for g in report.dimensions["payer"].groups:
+        members = [r for r in records if r.group("payer") == g.group]
+        for s in FUNNEL:
+            true = sum(r.reached(s) for r in members)
+            shown = g.stages[s].count
+            if shown == SUPPRESSED_COUNT:
+                assert 1 <= true <= 10
+            elif shown != SUPPRESSED_VALUE:
+                assert shown == true

@@ -22,13 +22,14 @@ produced here.)
 from 1 to 10 is shown as ``"<11"``; 0 is shown (CMS suppresses 1–10; a true zero discloses no
 one). **Complementary suppression**: within one dimension and one column (episodes or a
 stage) the group cells add up to the shown total, so when exactly one cell is suppressed the
-smallest other non-zero cell is suppressed too (it cannot then be back-calculated from the
-total). When the total itself is 1–10 it is suppressed. Rates, disparity ratios and medians
-derived from a suppressed count are suppressed as well; a median out-of-pocket of fewer than 11
-people is suppressed. Stages within one group are nested, not additive, so rows need no
-complementary suppression. Cross-dimension inference (the same total in every dimension) is out
-of scope: release one dimension at a time if that matters. The report carries display values
-only; the raw small counts never leave this module.
+smallest other non-zero cell is suppressed too, shown as ``"suppressed"`` (not ``"<11"``: its
+value may be larger), so neither can be back-calculated from the total. When the total itself
+is 1–10 it is suppressed. Rates, disparity ratios and medians derived from a suppressed count
+are suppressed as well; a median out-of-pocket of fewer than 11 people is suppressed. Stages
+within one group are nested, not additive, so rows need no complementary suppression.
+Cross-dimension inference (the same total in every dimension) is out of scope: release one
+dimension at a time if that matters. The report carries display values only; the raw small
+counts never leave this module.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def parse_episode(data: object, index: int = 0) -> EpisodeRecord:
 # Report
 # --------------------------------------------------------------------------------------------
 
-Shown = int | str  # a count, or "<11"
+Shown = int | str  # a count, "<11" (1–10) or "suppressed" (complementary)
 Derived = Decimal | str | None  # a value, "suppressed", or None when undefined
 
 
@@ -280,7 +281,10 @@ class EquityReport:
             "episodes": self.episodes,
             "suppression": {
                 "small_cell": f"counts 1–{SMALL_CELL_MAX} shown as {SUPPRESSED_COUNT}",
-                "complementary": "one more cell per column when exactly one is suppressed",
+                "complementary": (
+                    f"one more cell per column, shown as {SUPPRESSED_VALUE}, when exactly one "
+                    "is suppressed"
+                ),
             },
             "dimensions": {
                 name: {
@@ -297,17 +301,22 @@ def _small(n: int) -> bool:
     return 1 <= n <= SMALL_CELL_MAX
 
 
-def _suppress_column(cells: list[int], total: int) -> tuple[list[bool], bool]:
-    """Primary and complementary suppression of one column; returns (cell flags, total flag)."""
-    flags = [_small(n) for n in cells]
-    total_flag = _small(total)
-    if sum(flags) == 1 and not total_flag:
-        candidates = [(n, i) for i, n in enumerate(cells) if not flags[i] and n > 0]
+def _suppress_column(cells: list[int], total: int) -> tuple[list[str | None], str | None]:
+    """Primary and complementary suppression of one column.
+
+    Returns a mark per cell and for the total: None (shown), ``"<11"`` (a count of 1–10) or
+    ``"suppressed"`` (complementary: hidden so that the ``"<11"`` cell cannot be recovered from
+    the total; not labelled "<11" because its value may well be larger).
+    """
+    marks: list[str | None] = [SUPPRESSED_COUNT if _small(n) else None for n in cells]
+    total_mark = SUPPRESSED_COUNT if _small(total) else None
+    if sum(m is not None for m in marks) == 1 and total_mark is None:
+        candidates = [(n, i) for i, n in enumerate(cells) if marks[i] is None and n > 0]
         if candidates:
-            flags[min(candidates)[1]] = True
-        else:  # cannot happen when the total is > 10 (see the docstring); be safe anyway
-            total_flag = True
-    return flags, total_flag
+            marks[min(candidates)[1]] = SUPPRESSED_VALUE
+        else:  # cannot happen when the total is > 10 (see the module docstring); be safe anyway
+            total_mark = SUPPRESSED_VALUE
+    return marks, total_mark
 
 
 def _decimal(value: Fraction, places: int) -> Decimal:
@@ -336,12 +345,17 @@ def _dimension(dimension: str, records: Sequence[EpisodeRecord]) -> DimensionSta
         "episodes": [len(members[g]) for g in groups],
         **{s: [sum(r.reached(s) for r in members[g]) for g in groups] for s in FUNNEL},
     }
-    shown: dict[str, list[bool]] = {}
-    total_shown: dict[str, bool] = {}
+    marks: dict[str, list[str | None]] = {}
+    total_marks: dict[str, str | None] = {}
     for col in columns:
-        flags, total_flag = _suppress_column(raw[col], sum(raw[col]))
-        shown[col] = [not f for f in flags]
-        total_shown[col] = not total_flag
+        marks[col], total_marks[col] = _suppress_column(raw[col], sum(raw[col]))
+    shown = {col: [m is None for m in marks[col]] for col in columns}
+    total_shown = {col: total_marks[col] is None for col in columns}
+
+    def display(col: str, i: int | None) -> Shown:
+        mark = total_marks[col] if i is None else marks[col][i]
+        value = sum(raw[col]) if i is None else raw[col][i]
+        return value if mark is None else mark
 
     def rate(count: int, count_ok: bool, n: int, n_ok: bool) -> Fraction | str | None:
         if not (count_ok and n_ok):
@@ -389,7 +403,7 @@ def _dimension(dimension: str, records: Sequence[EpisodeRecord]) -> DimensionSta
     for i, g in enumerate(groups):
         stages = {
             s: StageStats(
-                count=raw[s][i] if shown[s][i] else SUPPRESSED_COUNT,
+                count=display(s, i),
                 rate=derived(rates[s][i], 3),
                 disparity_ratio=ratio(rates[s][i], s),
             )
@@ -399,7 +413,7 @@ def _dimension(dimension: str, records: Sequence[EpisodeRecord]) -> DimensionSta
         out_groups.append(
             GroupStats(
                 group=g,
-                episodes=raw["episodes"][i] if n_ok else SUPPRESSED_COUNT,
+                episodes=display("episodes", i),
                 stages=stages,
                 median_out_of_pocket=median_oop(members[g], n_ok),
             )
@@ -410,13 +424,13 @@ def _dimension(dimension: str, records: Sequence[EpisodeRecord]) -> DimensionSta
         count = sum(raw[s])
         r = rate(count, total_shown[s], n_total, total_shown["episodes"])
         total_stages[s] = StageStats(
-            count=count if total_shown[s] else SUPPRESSED_COUNT,
+            count=display(s, None),
             rate=derived(r, 3),
             disparity_ratio=None,
         )
     total = GroupStats(
         group="total",
-        episodes=n_total if total_shown["episodes"] else SUPPRESSED_COUNT,
+        episodes=display("episodes", None),
         stages=total_stages,
         median_out_of_pocket=median_oop(records, total_shown["episodes"]),
     )
