@@ -382,3 +382,10 @@ def test_checklist_refuses_unknowns(payer: str, drug: str, field: str) -> None:
     with pytest.raises(InvalidInput) as info:
         coverage_checklist(payer, drug)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("price", [D(-1), 500, D("NaN")])
+def test_unvalidated_price_lists_are_checked(price: Any) -> None:
+    with pytest.raises(InvalidInput) as info:
+        course_cost([IV], prices={"ketamine_iv": price})
+    assert info.value.field == "prices.ketamine_iv"

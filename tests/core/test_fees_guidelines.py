@@ -170,3 +170,10 @@ def test_parse_guideline_year_refuses_a_non_mapping() -> None:
     with pytest.raises(InvalidInput) as info:
         parse_guideline_year(["not", "a", "mapping"], "poverty/2030.yaml")
     assert info.value.field == "poverty/2030.yaml"
+
+
+@pytest.mark.parametrize("year", [[2025], "2025", 2025.0, True])
+def test_year_must_be_an_int(year: Any) -> None:
+    with pytest.raises(InvalidInput) as info:
+        poverty_guideline(year, "contiguous", 1)
+    assert info.value.field == "year"

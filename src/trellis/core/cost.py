@@ -275,6 +275,9 @@ def course_cost(
     for s in sessions:
         if s.item not in price_list:
             raise InvalidInput(f"prices.{s.item}", "no price for this item")
+        price = price_list[s.item]
+        if not isinstance(price, Decimal) or not price.is_finite() or price < 0:
+            raise InvalidInput(f"prices.{s.item}", f"must be a Decimal ≥ 0, got {price!r}")
     cover = coverage if coverage is not None else Coverage("uninsured")
     deductible = cover.deductible_remaining
     oop_left = cover.out_of_pocket_max_remaining

@@ -242,7 +242,6 @@ def known_years() -> tuple[int, ...]:
     return tuple(sorted(years))
 
 
-@functools.cache
 def load_guideline_year(year: int) -> GuidelineYear:
     """Load and validate the packaged guidelines of ``year`` (cached).
 
@@ -257,6 +256,11 @@ def load_guideline_year(year: int) -> GuidelineYear:
             "year",
             f"unknown poverty-guideline year {year} (known: {', '.join(map(str, known))})",
         )
+    return _load_guideline_year(year)
+
+
+@functools.cache
+def _load_guideline_year(year: int) -> GuidelineYear:
     where = f"poverty/{year}.yaml"
     text = _poverty_dir().joinpath(f"{year}.yaml").read_text(encoding="utf-8")
     try:
