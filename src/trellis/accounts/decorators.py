@@ -35,10 +35,10 @@ def staff_view(
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
+            user: Any = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if needs_second_factor(user) and not user.is_verified():  # type: ignore[union-attr]
+            if needs_second_factor(user) and not user.is_verified():
                 return redirect("accounts:otp")
             if role_set is not None:
                 program = getattr(request, "program", None)

@@ -20,6 +20,10 @@ def _is_staff_user(user: AnyUser) -> bool:
     return bool(user.is_authenticated) and user.is_active
 
 
+def _uid(user: AnyUser) -> int:
+    return int(user.pk)  # type: ignore[arg-type]  # only called for signed-in users
+
+
 def roles_in(user: AnyUser, program: Program | None) -> frozenset[str]:
     """The roles ``user`` holds in ``program`` (empty for anonymous users or no program)."""
     if program is None or not _is_staff_user(user):
@@ -27,7 +31,7 @@ def roles_in(user: AnyUser, program: Program | None) -> frozenset[str]:
     cache: dict[int, frozenset[str]] = user.__dict__.setdefault("_trellis_roles", {})
     if program.pk not in cache:
         cache[program.pk] = frozenset(
-            Membership.objects.filter(user_id=user.pk, program=program).values_list(
+            Membership.objects.filter(user_id=_uid(user), program=program).values_list(
                 "role", flat=True
             )
         )
@@ -38,7 +42,7 @@ def programs_of(user: AnyUser) -> QuerySet[Program]:
     """Every program in which ``user`` holds at least one role."""
     if not _is_staff_user(user):
         return Program.objects.none()
-    return Program.objects.filter(memberships__user_id=user.pk).distinct()
+    return Program.objects.filter(memberships__user_id=_uid(user)).distinct()
 
 
 def programs_with_roles(user: AnyUser, roles: Iterable[str]) -> QuerySet[Program]:
@@ -46,7 +50,7 @@ def programs_with_roles(user: AnyUser, roles: Iterable[str]) -> QuerySet[Program
     if not _is_staff_user(user):
         return Program.objects.none()
     return Program.objects.filter(
-        memberships__user_id=user.pk, memberships__role__in=list(roles)
+        memberships__user_id=_uid(user), memberships__role__in=list(roles)
     ).distinct()
 
 
@@ -75,7 +79,7 @@ def needs_second_factor(user: AnyUser) -> bool:
     """TOTP is required outside demo mode for every role that can see patients (issue 2)."""
     if not settings.REQUIRE_2FA or not _is_staff_user(user):
         return False
-    return Membership.objects.filter(user_id=user.pk, role__in=CLINICAL_ROLES).exists()
+    return Membership.objects.filter(user_id=_uid(user), role__in=CLINICAL_ROLES).exists()
 
 
 @transaction.atomic

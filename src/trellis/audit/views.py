@@ -4,7 +4,7 @@ from datetime import date
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import Role
 from trellis.audit.models import Action
 from trellis.audit.services import events_for_admin, record, to_csv
+from trellis.web.http import TrellisRequest
 
 
 class AuditFilterForm(forms.Form):
@@ -38,14 +39,14 @@ class AuditFilterForm(forms.Form):
 
 
 @staff_view([Role.ADMIN])
-def log(request: HttpRequest) -> HttpResponse:
+def log(request: TrellisRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters: dict[str, object] = {}
     if form.is_bound and form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v}
         if "patient_id" in filters:
             filters["patient_id"] = str(filters["patient_id"])
-    events = events_for_admin(request.user, request.program, **filters)  # type: ignore[attr-defined, arg-type]
+    events = events_for_admin(request.user, request.program, **filters)  # type: ignore[arg-type]
     if request.GET.get("export") == "csv" and (not form.is_bound or form.is_valid()):
         record(
             action=Action.EXPORT,

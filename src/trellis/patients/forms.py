@@ -162,7 +162,7 @@ class ConsentForm(forms.ModelForm[Consent]):
     def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
-        self.fields["kind"].choices = ConsentKind.choices
+        self.fields["kind"].choices = ConsentKind.choices  # type: ignore[attr-defined]
 
     def clean_given_on(self) -> date:
         given: date = self.cleaned_data["given_on"]

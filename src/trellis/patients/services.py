@@ -7,6 +7,7 @@ its audit row are stored together or not at all.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -229,7 +230,7 @@ def ensure_synthetic_patient(
     actor: Any,
     program: Program,
     data: dict[str, Any],
-    consents: list[tuple[str, date, str]],
+    consents: Sequence[tuple[str, date, str]],
 ) -> tuple[Patient, bool]:
     """Create a synthetic demo patient unless it exists (same program, name and birth date).
 

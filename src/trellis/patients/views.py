@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,34 +15,34 @@ from trellis.patients import services
 from trellis.patients.chart import chart_panels
 from trellis.patients.forms import ConsentForm, PatientForm
 from trellis.patients.services import REGISTRAR_ROLES
+from trellis.web.http import TrellisRequest
 
 PAGE_SIZE = 50
 
 
 @staff_view(patient_data=True)
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: TrellisRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    patients = services.search_patients(request.user, request.program, query, request=request)  # type: ignore[attr-defined]
+    patients = services.search_patients(request.user, request.program, query, request=request)
     context = {
         "patients": patients[:PAGE_SIZE],
         "total": patients.count(),
         "query": query,
         "page_size": PAGE_SIZE,
-        "can_register": has_any_role(request.user, request.program, REGISTRAR_ROLES),  # type: ignore[attr-defined]
+        "can_register": has_any_role(request.user, request.program, REGISTRAR_ROLES),
     }
-    template = "patients/_results.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    template = "patients/_results.html" if request.htmx else "patients/list.html"
     return render(request, template, context)
 
 
 @staff_view(REGISTRAR_ROLES, patient_data=True)
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: TrellisRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
+    program = request.program
+    assert program is not None  # staff_view checked a role in it
     if request.method == "POST" and form.is_valid():
         patient = services.register_patient(
-            request.user,
-            request.program,
-            form.cleaned_data,
-            request=request,  # type: ignore[attr-defined]
+            request.user, program, form.cleaned_data, request=request
         )
         messages.success(request, _("Patient registered."))
         return redirect("patients:chart", patient_id=patient.pk)
@@ -50,7 +50,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(patient_data=True)
-def chart(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+def chart(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = services.get_patient(request.user, patient_id, request=request)
     context = {
         "patient": patient,
@@ -64,7 +64,7 @@ def chart(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_view(REGISTRAR_ROLES, patient_data=True)
-def edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+def edit(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = services.get_patient(request.user, patient_id, request=request)
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
@@ -79,7 +79,7 @@ def edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 @staff_view(patient_data=True)
 @require_POST
-def add_consent(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+def add_consent(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = services.get_patient(request.user, patient_id, request=request)
     form = ConsentForm(request.POST)
     if form.is_valid():
@@ -99,7 +99,9 @@ def add_consent(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 @staff_view(patient_data=True)
 @require_POST
-def withdraw_consent(request: HttpRequest, patient_id: uuid.UUID, consent_id: int) -> HttpResponse:
+def withdraw_consent(
+    request: TrellisRequest, patient_id: uuid.UUID, consent_id: int
+) -> HttpResponse:
     patient = services.get_patient(request.user, patient_id, audit=False)
     services.withdraw_consent(
         request.user, patient, consent_id, on=timezone.localdate(), request=request

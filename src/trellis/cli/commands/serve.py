@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         summary = seed_demo()
         print(f"Synthetic demo program ready: {summary}")
         print_logins()
-    import waitress
+    import waitress  # type: ignore[import-untyped]
 
     from trellis.wsgi import application
 
