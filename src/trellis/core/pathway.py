@@ -13,8 +13,9 @@ reference (``"dose:1"``) to what it follows:
   ``start + ⌊start_within_hours_of_referral / 24⌋`` days, where ``start`` is the referral date);
   dose i+1 in ``[target_i + min_days_between, target_i + max_days_between]``, target
   ``target_i + target_days_between``; or, for a weekly cadence (Spravato label), the k-th dose of
-  week w in its slot of that week (twice weekly → days 0–2 and 3–6 of the week counted from
-  dose 1), at least ``min_days_between`` after the previous dose.
+  week w (weeks counted from dose 1) aims at day ⌊k·7/p⌋ of that week (twice weekly → days 0
+  and 3) and may fall anywhere in that week that leaves room for the doses still due in it,
+  at least ``min_days_between`` after the previous dose.
 - ``integration``: after every ``every``-th dose and always after the last; the window is
   **by date**: from the dose date to dose date + ⌈within_hours / 24⌉ days, target the day after
   the dose. Dates cannot express hours; the exact hour check (dose time + within_hours) is
@@ -206,48 +207,87 @@ def _days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
+def _candidates(
+    ideal: date, earliest: date, latest: date, calendar: ClinicCalendar | None
+) -> list[date]:
+    """Days of the window in order of preference: the ideal day, then later, then earlier."""
+    later = [ideal + _days(k) for k in range((latest - ideal).days + 1)]
+    earlier = [ideal - _days(k) for k in range(1, (ideal - earliest).days + 1)]
+    return [d for d in later + earlier if calendar is None or calendar.is_open(d)]
+
+
 def _dose_windows(
     protocol: Protocol,
     first_earliest: date,
     first_latest: date,
     calendar: ClinicCalendar | None,
 ) -> list[tuple[date, date, date]]:
-    """(earliest, target, latest) of each dose, in order."""
+    """(earliest, target, latest) of each dose, in order.
+
+    Each dose's window depends on the previous dose's target (and, for a cadence, on dose 1),
+    so with a calendar the targets are chosen by a depth-first search that prefers each dose's
+    ideal day and backtracks when a later dose would have no open day (memoised on
+    (dose, previous target), so it stays polynomial).
+    """
     series = protocol.doses
-    first = _place(first_earliest, first_earliest, first_latest, calendar, "dose 1")
-    windows = [(first_earliest, first, first_latest)]
+    gap = series.min_days_between
+    slots: list[tuple[int, int]] = []
     if series.uses_cadence:
-        slots: list[tuple[int, int]] = []  # (start, end) day offsets from dose 1
+        # (ideal, latest) day offsets from dose 1: the k-th of p doses in week w aims at day
+        # ⌊k·7/p⌋ of that week and may move up to the end of the week, leaving room for the
+        # doses still due that week (min_days_between apart), so each week keeps its count.
         for block in series.cadence:
             for week in range(block.from_week, block.to_week + 1):
+                week_start = 7 * (week - 1)
                 for k in range(block.per_week):
-                    lo = 7 * (week - 1) + (k * 7) // block.per_week
-                    hi = 7 * (week - 1) + ((k + 1) * 7) // block.per_week - 1
-                    slots.append((lo, hi))
-        for i, (lo, hi) in enumerate(slots[1:], start=2):
-            prev = windows[-1][1]
-            earliest = max(first + _days(lo), prev + _days(series.min_days_between))
-            latest = first + _days(hi)
-            if earliest > latest:
-                raise InvalidInput(
-                    "calendar",
-                    f"dose {i} cannot keep the cadence after dose {i - 1} moved to "
-                    f"{prev.isoformat()}",
-                )
-            target = _place(earliest, earliest, latest, calendar, f"dose {i}")
-            windows.append((earliest, target, latest))
-    else:
+                    ideal = week_start + (k * 7) // block.per_week
+                    slots.append((ideal, week_start + 6 - (block.per_week - 1 - k) * gap))
+
+    def window(i: int, first: date, prev: date) -> tuple[date, date, date]:
+        """(earliest, ideal, latest) of dose i (≥ 2)."""
+        if slots:
+            ideal_day, latest_day = slots[i - 1]
+            earliest = max(first + _days(7 * (ideal_day // 7)), prev + _days(gap))
+            latest = first + _days(latest_day)
+            return earliest, min(max(first + _days(ideal_day), earliest), latest), latest
         assert series.max_days_between is not None
         assert series.target_days_between is not None
-        for i in range(2, series.count + 1):
-            prev = windows[-1][1]
-            earliest = prev + _days(series.min_days_between)
-            latest = prev + _days(series.max_days_between)
-            ideal = prev + _days(series.target_days_between)
-            windows.append(
-                (earliest, _place(ideal, earliest, latest, calendar, f"dose {i}"), latest)
-            )
-    return windows
+        return (
+            prev + _days(gap),
+            prev + _days(series.target_days_between),
+            prev + _days(series.max_days_between),
+        )
+
+    dead: set[tuple[int, date]] = set()
+    stuck: list[tuple[int, date, date]] = []
+
+    def place_rest(i: int, first: date, prev: date) -> list[tuple[date, date, date]] | None:
+        if i > series.count:
+            return []
+        if (i, prev) in dead:
+            return None
+        earliest, ideal, latest = window(i, first, prev)
+        for day in _candidates(ideal, earliest, latest, calendar) if earliest <= latest else []:
+            rest = place_rest(i + 1, first, day)
+            if rest is not None:
+                return [(earliest, day, latest), *rest]
+        dead.add((i, prev))
+        stuck.append((i, earliest, latest))
+        return None
+
+    first_ideal = first_earliest
+    for first in _candidates(first_ideal, first_earliest, first_latest, calendar):
+        rest = place_rest(2, first, first)
+        if rest is not None:
+            return [(first_earliest, first, first_latest), *rest]
+    if not stuck:
+        stuck.append((1, first_earliest, first_latest))
+    i, earliest, latest = max(stuck)
+    raise InvalidInput(
+        "calendar",
+        f"no open clinic day for dose {i} between {earliest.isoformat()} and "
+        f"{latest.isoformat()} that keeps the series' spacing",
+    )
 
 
 def plan(
