@@ -254,6 +254,38 @@ def test_dose_esketamine_first_dose_65_plus(cli: Cli) -> None:
     assert (data["mg"], data["devices"], data["device_offsets_min"]) == (56.0, 2, [0, 5])
 
 
+@pytest.mark.parametrize(
+    ("args", "mg", "devices"),
+    [
+        (["--protocol", "iv-aud", "--weight", "90"], 72.0, None),  # 0.8 mg/kg (Grabski 2022)
+        (["--protocol", "iv-trd", "--weight", "90", "--max-mg", "40"], 40.0, None),
+        (["--protocol", "esketamine-suicidal", "--age", "30"], 84.0, 3),
+        (["--protocol", "esketamine-trd", "--age", "70"], 28.0, 1),
+        (
+            [
+                "--protocol",
+                "esketamine-trd",
+                "--age",
+                "70",
+                "--dose-number",
+                "2",
+                "--requested-mg",
+                "28",
+            ],
+            28.0,
+            1,
+        ),
+    ],
+)
+def test_dose_from_protocol_track(
+    cli: Cli, args: list[str], mg: float, devices: int | None
+) -> None:
+    result = cli("safety", "dose", *args, "--format", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["mg"], data["devices"]) == (mg, devices)
+
+
 def test_dose_text(cli: Cli) -> None:
     result = cli("safety", "dose", "--drug", "ketamine", "--weight", "72.5")
     assert (
@@ -279,7 +311,23 @@ def test_dose_text(cli: Cli) -> None:
         ),
         (["--drug", "esketamine"], "--age: is required"),
         (["--drug", "esketamine", "--age", "17"], "--age: esketamine is not approved under 18"),
-        (["--drug", "esketamine", "--age", "40", "--track", "ocd"], "--track"),
+        (["--protocol", "iv-nope", "--weight", "80"], "--protocol: unknown protocol 'iv-nope'"),
+        (["--protocol", "iv-trd", "--drug", "ketamine"], "--drug: give either"),
+        (["--weight", "80"], "--protocol: give a protocol track id"),
+        (["--protocol", "esketamine-trd", "--age", "40", "--max-mg", "60"], "--max-mg: applies"),
+        (
+            [
+                "--protocol",
+                "esketamine-trd",
+                "--age",
+                "60",
+                "--dose-number",
+                "2",
+                "--requested-mg",
+                "28",
+            ],
+            "--requested-mg: 28 mg is not an allowed dose on this track (56, 84 mg)",
+        ),
         (["--drug", "ketamine"], "--weight: is required"),
         (["--drug", "ketamine", "--weight", "25"], "--weight: must be a number from 30 to 300 kg"),
         (["--drug", "ketamine", "--weight", "heavy"], "--weight"),

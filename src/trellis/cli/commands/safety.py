@@ -9,10 +9,12 @@ thresholds of CLINICAL.md §5.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, read_json_file, sub
 from trellis.core.errors import InvalidInput
+from trellis.core.protocols import load_protocol
 from trellis.core.rems import (
     CSV_COLUMNS,
     PatientMonitoringForm,
@@ -24,7 +26,6 @@ from trellis.core.rems import (
     missing_fields,
 )
 from trellis.core.safety import (
-    ESKETAMINE_MDD_SI,
     ESKETAMINE_TRD,
     KETAMINE_IV_STANDARD,
     DischargeInputs,
@@ -32,6 +33,7 @@ from trellis.core.safety import (
     Observation,
     compute_dose,
     discharge_readiness,
+    dose_rule_from_protocol,
     monitoring_alerts,
     predose_decision,
 )
@@ -46,8 +48,6 @@ from trellis.core.safety._common import (
     number_text,
     whole_number_text,
 )
-
-ESKETAMINE_TRACKS = {"trd": ESKETAMINE_TRD, "mdd-si": ESKETAMINE_MDD_SI}
 
 
 def register(subparsers: Any) -> None:
@@ -68,8 +68,12 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_discharge)
 
     p = sub(commands, "dose", "Dose from the track's rule, checked against its limits")
-    p.add_argument("--drug", required=True, help="esketamine or ketamine")
-    p.add_argument("--track", default="trd", help="esketamine track: trd (default) or mdd-si")
+    p.add_argument(
+        "--protocol", help="protocol track id (e.g. iv-trd, esketamine-trd): its dose rule"
+    )
+    p.add_argument(
+        "--drug", help="without --protocol: esketamine (TRD label rule) or ketamine (0.5 mg/kg IV)"
+    )
     p.add_argument("--weight", help="weight in kg (ketamine)")
     p.add_argument("--age", help="age in years (esketamine first dose: 28 mg at 65+)")
     p.add_argument("--dose-number", default="1", help="1 for the first dose (default 1)")
@@ -129,27 +133,24 @@ def run_discharge(args: argparse.Namespace) -> int:
 
 
 def _rule(args: argparse.Namespace) -> DoseRule:
-    if args.drug == "esketamine":
-        if args.track not in ESKETAMINE_TRACKS:
-            raise InvalidInput(
-                "--track", f'must be one of {", ".join(ESKETAMINE_TRACKS)}, got "{args.track}"'
-            )
-        if args.max_mg is not None:
+    if args.protocol is not None:
+        if args.drug is not None:
+            raise InvalidInput("--drug", "give either --protocol or --drug, not both")
+        rule = dose_rule_from_protocol(load_protocol(args.protocol, "--protocol"))
+    elif args.drug == "esketamine":
+        rule = ESKETAMINE_TRD
+    elif args.drug == "ketamine":
+        rule = KETAMINE_IV_STANDARD
+    elif args.drug is None:
+        raise InvalidInput("--protocol", "give a protocol track id (or --drug)")
+    else:
+        raise InvalidInput("--drug", f'must be one of esketamine, ketamine, got "{args.drug}"')
+    if args.max_mg is not None:
+        if rule.drug != "ketamine":
             raise InvalidInput("--max-mg", "applies to ketamine only")
-        return ESKETAMINE_TRACKS[args.track]
-    if args.drug == "ketamine":
-        if args.max_mg is None:
-            return KETAMINE_IV_STANDARD
         cap = number_text(args.max_mg, "--max-mg", 1, 1000, "mg")
-        return DoseRule(
-            drug="ketamine",
-            route="iv",
-            mg_per_kg=KETAMINE_IV_STANDARD.mg_per_kg,
-            max_mg_per_kg=KETAMINE_IV_STANDARD.max_mg_per_kg,
-            max_mg=cap,
-            infusion_minutes=KETAMINE_IV_STANDARD.infusion_minutes,
-        )
-    raise InvalidInput("--drug", f'must be one of esketamine, ketamine, got "{args.drug}"')
+        rule = replace(rule, max_mg=cap)
+    return rule
 
 
 _FLAG = {

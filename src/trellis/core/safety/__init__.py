@@ -44,6 +44,7 @@ from trellis.core.safety.predose import (
     predose_decision,
 )
 from trellis.core.safety.thresholds import DEFAULT_THRESHOLDS, SafetyThresholds
+from trellis.core.safety.tracks import dose_rule_from_protocol, track_requirements_from_protocol
 
 __all__ = [
     "CHECKLIST_ITEMS",
@@ -72,8 +73,10 @@ __all__ = [
     "check_dose_limits",
     "compute_dose",
     "discharge_readiness",
+    "dose_rule_from_protocol",
     "monitoring_alerts",
     "predose_checklist",
     "predose_decision",
+    "track_requirements_from_protocol",
     "vitals_due",
 ]

@@ -248,6 +248,8 @@ def check_dose_limits(
         weight = _validated_weight(weight_kg, required=True)
         assert weight is not None
         assert rule.mg_per_kg is not None
+        if Decimal(str(mg)) % DOSE_PRECISION_MG:
+            reasons.append(f"{mg:g} mg: give the dose to {DOSE_PRECISION_MG} mg")
         if rule.max_mg is not None and mg > rule.max_mg:
             reasons.append(f"{mg:g} mg is above the track cap {rule.max_mg:g} mg")
         per_kg = rule.max_mg_per_kg if rule.max_mg_per_kg is not None else rule.mg_per_kg
@@ -333,6 +335,7 @@ def compute_dose(
         elif rule.max_mg is not None and computed > rule.max_mg:
             mg, capped = float(rule.max_mg), True
             basis += f", capped at {rule.max_mg:g} mg"
+        _double_check(rule, mg, weight, age, dose_number)
         end = None
         if start is not None and rule.infusion_minutes is not None:
             end = start + timedelta(minutes=rule.infusion_minutes)
@@ -361,6 +364,7 @@ def compute_dose(
         raise InvalidInput(
             "requested_mg", f"is required after the first esketamine dose ({listed} mg)"
         )
+    _double_check(rule, mg_int, weight_kg, age, dose_number)
     devices = mg_int // rule.device_mg
     offsets = tuple(i * rule.device_interval_min for i in range(devices))
     times = tuple(start + timedelta(minutes=o) for o in offsets) if start is not None else ()
@@ -368,9 +372,26 @@ def compute_dose(
         rule.drug,
         rule.route,
         float(mg_int),
-        basis
-        + f" = {devices} × {rule.device_mg} mg device(s), {rule.device_interval_min} min apart",
+        basis + _devices_text(devices, rule),
         devices=devices,
         device_offsets_min=offsets,
         device_times=times,
     )
+
+
+def _double_check(
+    rule: DoseRule, mg: float, weight_kg: float | None, age: int | None, dose_number: int
+) -> None:
+    """Second, independent check of a computed dose against the track's limits (dosing issue:
+    "double-checked against the track's limits"). Only an inconsistent rule can fail it."""
+    reasons = check_dose_limits(rule, mg, weight_kg, age, dose_number)
+    if reasons:
+        raise InvalidInput(
+            "dose_rule", "computed dose fails the track's limits: " + "; ".join(reasons)
+        )
+
+
+def _devices_text(devices: int, rule: DoseRule) -> str:
+    if devices == 1:
+        return f" = 1 device of {rule.device_mg} mg"
+    return f" = {devices} devices of {rule.device_mg} mg, {rule.device_interval_min} min apart"
