@@ -8,10 +8,13 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trellis.core.errors import InvalidInput
 from trellis.core.fees import (
     check_schedule,
+    classify,
     default_schedule,
     parse_schedule,
     validate_schedule,
@@ -285,3 +288,79 @@ def test_parse_schedule_reads_decimal_bounds_exactly() -> None:
     parsed = parse_schedule(data, "t.yaml")
     assert parsed.classes[1].max_percent == Fraction(251, 2)
     assert parsed.classes[2].max_percent == Fraction(601, 4)
+
+
+# Property: whatever schedule the validator accepts treats every income as HRSA requires.
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> dict[str, Any]:
+    """Schedules near the HRSA rules (often valid, often broken in one way)."""
+    bounds = set(draw(st.lists(st.sampled_from([50, 90, 250]))))
+    bounds |= set(draw(st.lists(st.sampled_from([110, 125, 150, 175, 190]), min_size=2)))
+    likely = st.integers(0, 3).map(bool)  # true three times in four
+    if draw(likely):
+        bounds |= {100, 200}
+    uppers: list[int | None] = [*sorted(bounds), None]
+    discounts = draw(
+        st.lists(
+            st.sampled_from([0, 10, 20, 25, 40, 50, 60, 75, 80, 100]),
+            min_size=len(uppers),
+            max_size=len(uppers),
+        )
+    )
+    if draw(likely):
+        lows = [0, *sorted(bounds)]
+        for i, hi in enumerate(uppers):
+            if hi is not None and hi <= 100:
+                discounts[i] = 100
+            elif lows[i] >= 200:
+                discounts[i] = 0
+            else:
+                discounts[i] = draw(st.sampled_from([10, 20, 25, 40, 50, 60, 75, 80]))
+    if draw(likely):
+        discounts.sort(reverse=True)
+    return {
+        "classes": [
+            {"label": f"K{i}", "max_percent": mx, "discount_percent": d}
+            for i, (mx, d) in enumerate(zip(uppers, discounts, strict=True))
+        ]
+    }
+
+
+GRID = [Fraction(n, 4) for n in range(0, 1201)]  # 0 % to 300 % in quarter-percent steps
+
+
+@settings(max_examples=150, deadline=None)
+@given(schedules())
+def test_accepted_schedules_meet_hrsa_everywhere(data: dict[str, Any]) -> None:
+    schedule = parse_schedule(data, "random.yaml")
+    if validate_schedule(schedule):
+        return
+    previous = 100
+    for pct in GRID:
+        discount = classify(pct, schedule).discount_percent
+        if pct <= 100:
+            assert discount == 100
+        elif pct <= 200:
+            assert 0 < discount
+        else:
+            assert discount == 0
+        assert discount <= previous
+        previous = discount
+    partial = {c.discount_percent for c in schedule.classes if 0 < c.discount_percent < 100}
+    assert len(partial) >= 3
+
+
+def test_some_random_schedule_is_accepted() -> None:
+    # Guards the property above against vacuity: the strategy can produce valid schedules.
+    data = {
+        "classes": [
+            {"label": "K0", "max_percent": 100, "discount_percent": 100},
+            {"label": "K1", "max_percent": 150, "discount_percent": 75},
+            {"label": "K2", "max_percent": 180, "discount_percent": 50},
+            {"label": "K3", "max_percent": 200, "discount_percent": 25},
+            {"label": "K4", "max_percent": None, "discount_percent": 0},
+        ]
+    }
+    assert validate_schedule(parse_schedule(data, "random.yaml")) == []
