@@ -24,7 +24,11 @@ def _is_int(value: object) -> bool:
 def validate_answers(instrument: Instrument, answers: Answers) -> dict[str, int]:
     """Check an instrument's integer answers (count, each within its item's options).
 
-    ``answers`` is either a sequence in item order or a mapping keyed by item id.
+    Item counts and answer ranges come from the instrument's data file (CLINICAL.md §1: PHQ-9
+    9 x 0-3, GAD-7 7 x 0-3, PCL-5 20 x 0-4, QIDS-SR16 16 x 0-3). ``answers`` is either a
+    sequence in item order or a mapping keyed by item id. Booleans are refused (``True`` is
+    not an answer). Raises InvalidInput naming the item: ``item 3: must be an integer from 0
+    to 3, got 5``.
     """
     items = instrument.items
     if isinstance(answers, Mapping):
