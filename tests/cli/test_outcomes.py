@@ -131,3 +131,46 @@ def test_bad_input_one_line(cli: Cli, args: tuple[str, ...], expected: str) -> N
     assert len(lines) == 1, result.err
     assert lines[0].startswith("trellis: error: ")
     assert expected in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("day_90_score", "expected"),
+    [("3", True), ("6", False)],
+)
+def test_durable_remission_extra_keys(cli: Cli, day_90_score: str, expected: bool) -> None:
+    data = ok_json(
+        cli,
+        "--first-dose",
+        "2026-03-02",
+        "--series",
+        f"2026-03-01:20,2026-03-09:4,2026-06-20:{day_90_score}",
+        "--induction-end",
+        "2026-03-20",
+    )
+    assert data["durable_remission_at"] == "2026-06-18"
+    assert data["durable_remission"] is expected
+
+
+def test_durable_remission_cannot_tell_without_assessment_near_day_90(cli: Cli) -> None:
+    data = ok_json(
+        cli,
+        "--first-dose",
+        "2026-03-02",
+        "--series",
+        "2026-03-01:20,2026-03-09:4",
+        "--induction-end",
+        "2026-03-20",
+    )
+    assert data["durable_remission"] is None
+
+
+def test_durable_remission_bad_input(cli: Cli) -> None:
+    for extra, field in [
+        (("--induction-end", "2026-02-01"), "--induction-end: "),
+        (("--induction-end", "2026-03-20", "--durable-days", "-3"), "--durable-days: "),
+    ]:
+        result = cli("outcomes", *BASE, *extra, "--format", "json")
+        assert result.code == 2
+        assert result.out == ""
+        assert len(result.err.splitlines()) == 1
+        assert field in result.err

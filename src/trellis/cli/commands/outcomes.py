@@ -12,7 +12,13 @@ from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, sub
 from trellis.core.errors import InvalidInput
-from trellis.core.outcomes import DEFAULT_THRESHOLDS, EVENT_KINDS, Outcome, evaluate_outcomes
+from trellis.core.outcomes import (
+    DEFAULT_THRESHOLDS,
+    EVENT_KINDS,
+    Outcome,
+    durable_remission,
+    evaluate_outcomes,
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIELDS = {
@@ -20,6 +26,8 @@ _FIELDS = {
     "series": "--series",
     "events": "--events",
     "instrument": "--instrument",
+    "induction_end": "--induction-end",
+    "days": "--durable-days",
 }
 
 
@@ -42,6 +50,17 @@ def register(subparsers: Any) -> None:
         "--instrument",
         default="phq9",
         help=f"scale of the scores (default phq9; supported: {', '.join(DEFAULT_THRESHOLDS)})",
+    )
+    p.add_argument(
+        "--induction-end",
+        metavar="DATE",
+        help="last dose of the induction series: adds durable_remission to the output",
+    )
+    p.add_argument(
+        "--durable-days",
+        default="90",
+        metavar="D",
+        help="durable remission is judged D days after --induction-end (default 90)",
     )
     add_format_argument(p)
     p.set_defaults(func=run)
@@ -117,9 +136,34 @@ def run(args: argparse.Namespace) -> int:
     first_dose = _date(args.first_dose.strip(), "--first-dose")
     series = _parse_series(args.series)
     events = _parse_events(args.events)
+    induction_end = None
+    if args.induction_end is not None:
+        induction_end = _date(args.induction_end.strip(), "--induction-end")
+        if induction_end < first_dose:
+            raise InvalidInput(
+                "--induction-end", f"{induction_end.isoformat()} is before the first dose"
+            )
+    if not re.fullmatch(r"\d{1,4}", args.durable_days.strip()):
+        raise InvalidInput(
+            "--durable-days", f"must be a whole number of days, got {args.durable_days!r}"
+        )
+    days = int(args.durable_days)
     try:
         outcome = evaluate_outcomes(first_dose, series, events, instrument=instrument)
+        data = outcome.to_dict()
+        text = _text(outcome)
+        if induction_end is not None:
+            if DEFAULT_THRESHOLDS[instrument].remission_max is None:
+                durable = None
+            else:
+                durable = durable_remission(
+                    first_dose, series, induction_end, events, instrument=instrument, days=days
+                )
+            data["durable_remission"] = durable
+            data["durable_remission_at"] = (induction_end + dt.timedelta(days=days)).isoformat()
+            shown = {True: "yes", False: "no", None: "cannot tell"}[durable]
+            text += f"\nDurable remission at {days} days after induction: {shown}"
     except InvalidInput as exc:
         raise InvalidInput(_FIELDS.get(exc.field, exc.field), exc.detail) from None
-    emit(outcome.to_dict(), args.format, text=_text(outcome))
+    emit(data, args.format, text=text)
     return 0
