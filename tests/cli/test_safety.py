@@ -79,6 +79,10 @@ def test_predose_text(cli: Cli) -> None:
         ),
         (["--systolic", "120.5", "--diastolic", "80"], "--systolic: must be a whole number"),
         (
+            ["--systolic", "²", "--diastolic", "80"],
+            '--systolic: must be a whole number from 40 to 300, got "²"',
+        ),
+        (
             ["--systolic", "301", "--diastolic", "80"],
             "--systolic: must be a whole number from 40 to 300, got 301",
         ),

@@ -232,3 +232,10 @@ def test_dose_rule_from_mapping_builds_track_rule() -> None:
     # Grabski 2022 AUD track (CLINICAL.md §6): 0.8 mg/kg
     assert compute_dose(rule, weight_kg=90).mg == 72.0
     assert compute_dose(rule, weight_kg=110).mg == 80.0
+
+
+def test_ketamine_dose_finer_than_0_1_mg_refused() -> None:
+    assert check_dose_limits(CAPPED_IV, 35.25, weight_kg=80) == [
+        "35.25 mg: give the dose to 0.1 mg"
+    ]
+    assert check_dose_limits(CAPPED_IV, 35.2, weight_kg=80) == []

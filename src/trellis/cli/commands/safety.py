@@ -1,15 +1,19 @@
 """``trellis safety``: dosing safety rules from the command line (CLINICAL.md §4–5).
 
-Sub-commands: ``predose`` (proceed/hold from pre-dose vitals), ``discharge`` (readiness from a
-JSON file), ``dose`` (dose from a track's rule), ``monitor`` (alerts for one set of vitals) and
-``rems-form`` (REMS Patient Monitoring Form data from a recorded session). All use the default
-thresholds of CLINICAL.md §5.
+Sub-commands: ``predose`` (proceed/hold from pre-dose vitals), ``checklist`` (what still blocks
+the dose), ``dose`` (dose from a track's rule), ``monitor`` (alerts for one set of vitals),
+``vitals`` (when the next vitals are due), ``discharge`` (readiness from a JSON file),
+``rems-form`` (REMS Patient Monitoring Form data from a recorded session) and ``rems-due``
+(forms not yet submitted). Thresholds are CLINICAL.md §5 defaults unless ``--thresholds FILE``
+gives a program's overrides.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, read_json_file, sub
@@ -23,19 +27,26 @@ from trellis.core.rems import (
     form_due_date,
     form_problems,
     form_to_csv_row,
+    forms_due,
     missing_fields,
 )
 from trellis.core.safety import (
+    DEFAULT_THRESHOLDS,
     ESKETAMINE_TRD,
     KETAMINE_IV_STANDARD,
     DischargeInputs,
     DoseRule,
     Observation,
+    PredoseRecord,
+    SafetyThresholds,
+    can_start_dose,
     compute_dose,
     discharge_readiness,
     dose_rule_from_protocol,
     monitoring_alerts,
     predose_decision,
+    track_requirements_from_protocol,
+    vitals_due,
 )
 from trellis.core.safety._common import (
     AGE_RANGE,
@@ -46,6 +57,7 @@ from trellis.core.safety._common import (
     SYSTOLIC_RANGE,
     WEIGHT_RANGE_KG,
     number_text,
+    parse_datetime,
     whole_number_text,
 )
 
@@ -59,11 +71,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--diastolic", required=True, help="diastolic BP, mmHg")
     p.add_argument("--heart-rate", help="heart rate, beats per minute")
     p.add_argument("--spo2", help="SpO2, per cent")
+    _add_thresholds_argument(p)
     add_format_argument(p)
     p.set_defaults(func=run_predose)
 
     p = sub(commands, "discharge", "Discharge readiness from a JSON file of recorded values")
     p.add_argument("--input", required=True, help="JSON file ('-' for stdin)")
+    _add_thresholds_argument(p)
     add_format_argument(p)
     p.set_defaults(func=run_discharge)
 
@@ -88,14 +102,49 @@ def register(subparsers: Any) -> None:
     p.add_argument("--heart-rate")
     p.add_argument("--spo2")
     p.add_argument("--moaas", help="MOAA/S sedation score 0-5")
+    _add_thresholds_argument(p)
     add_format_argument(p)
     p.set_defaults(func=run_monitor)
+
+    p = sub(commands, "checklist", "Pre-dose checklist: what still blocks the dose")
+    p.add_argument("--protocol", required=True, help="protocol track id (e.g. esketamine-trd)")
+    p.add_argument("--input", required=True, help="JSON file of what was recorded ('-' for stdin)")
+    _add_thresholds_argument(p)
+    add_format_argument(p)
+    p.set_defaults(func=run_checklist)
+
+    p = sub(commands, "vitals", "When the next vitals are due during a session")
+    p.add_argument("--input", required=True, help="JSON file ('-' for stdin)")
+    _add_thresholds_argument(p)
+    add_format_argument(p)
+    p.set_defaults(func=run_vitals)
+
+    p = sub(commands, "rems-due", "REMS Patient Monitoring Forms not yet submitted, soonest first")
+    p.add_argument("--input", required=True, help="JSON list of sessions ('-' for stdin)")
+    p.add_argument("--today", required=True, help="today's date, YYYY-MM-DD")
+    add_format_argument(p)
+    p.set_defaults(func=run_rems_due)
 
     p = sub(commands, "rems-form", "REMS Patient Monitoring Form data from a recorded session")
     p.add_argument("--input", required=True, help="session JSON file ('-' for stdin)")
     p.add_argument("--previous", help="previous form JSON (as printed by this command)")
     add_format_argument(p)
     p.set_defaults(func=run_rems_form)
+
+
+def _add_thresholds_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--thresholds",
+        help="JSON file of the program's threshold overrides (default: CLINICAL.md §5)",
+    )
+
+
+def _thresholds(args: argparse.Namespace) -> SafetyThresholds:
+    if args.thresholds is None:
+        return DEFAULT_THRESHOLDS
+    return SafetyThresholds.from_mapping(
+        read_json_file(args.thresholds, "--thresholds"), where="--thresholds"
+    )
 
 
 def _optional_int(text: str | None, flag: str, bounds: tuple[int, int]) -> int | None:
@@ -111,7 +160,7 @@ def run_predose(args: argparse.Namespace) -> int:
         raise InvalidInput(
             "--diastolic", f"{diastolic} must be below systolic {systolic} (values swapped?)"
         )
-    decision = predose_decision(systolic, diastolic, heart_rate, spo2)
+    decision = predose_decision(systolic, diastolic, heart_rate, spo2, _thresholds(args))
     text = decision.decision.upper()
     if decision.reasons:
         text += ": " + "; ".join(decision.reasons) + " (prescriber override with reason needed)"
@@ -121,7 +170,8 @@ def run_predose(args: argparse.Namespace) -> int:
 
 def run_discharge(args: argparse.Namespace) -> int:
     data = read_json_file(args.input)
-    readiness = discharge_readiness(DischargeInputs.from_mapping(data))
+    thresholds = _thresholds(args)
+    readiness = discharge_readiness(DischargeInputs.from_mapping(data), thresholds)
     if readiness.ready:
         text = "READY for discharge"
     else:
@@ -194,7 +244,7 @@ def run_monitor(args: argparse.Namespace) -> int:
         spo2=_optional_int(args.spo2, "--spo2", SPO2_RANGE),
         moaas=_optional_int(args.moaas, "--moaas", MOAAS_RANGE),
     )
-    alerts = monitoring_alerts(observation)
+    alerts = monitoring_alerts(observation, _thresholds(args))
     data = {"alerts": [a.to_dict() for a in alerts]}
     text = "no alerts" if not alerts else "ALERT: " + "; ".join(a.message for a in alerts)
     emit(data, args.format, text=text)
@@ -249,4 +299,103 @@ def run_rems_form(args: argparse.Namespace) -> int:
     if problems:
         lines.append("problems: " + "; ".join(problems))
     emit(data, args.format, text="\n".join(lines))
+    return 0
+
+
+def run_checklist(args: argparse.Namespace) -> int:
+    track = track_requirements_from_protocol(load_protocol(args.protocol, "--protocol"))
+    record = PredoseRecord.from_mapping(read_json_file(args.input), where="input")
+    decision = can_start_dose(track, record, _thresholds(args))
+    if decision.may_start:
+        text = "MAY START: every pre-dose item is done"
+    else:
+        lines = [f"BLOCKED ({len(decision.blocking)} open):"]
+        lines += [f"  - {m.item}: {m.detail}" for m in decision.blocking]
+        text = "\n".join(lines)
+    emit(decision.to_dict(), args.format, text=text)
+    return 0
+
+
+_VITALS_KEYS = ("drug", "first_administration", "infusion_end", "now", "recorded_times")
+
+
+def run_vitals(args: argparse.Namespace) -> int:
+    data = read_json_file(args.input)
+    if not isinstance(data, dict):
+        raise InvalidInput("input", "must be a JSON object")
+    for key in data:
+        if key not in _VITALS_KEYS:
+            raise InvalidInput(f"input.{key}", f"unknown key (known: {', '.join(_VITALS_KEYS)})")
+    for key in ("drug", "first_administration", "now"):
+        if key not in data:
+            raise InvalidInput(key, "is required")
+    times = data.get("recorded_times", [])
+    if not isinstance(times, list):
+        raise InvalidInput("recorded_times", "must be a list of ISO 8601 date-times")
+    end_raw = data.get("infusion_end")
+    due = vitals_due(
+        data["drug"],
+        parse_datetime(data["first_administration"], "first_administration"),
+        None if end_raw is None else parse_datetime(end_raw, "infusion_end"),
+        parse_datetime(data["now"], "now"),
+        [parse_datetime(t, f"recorded_times[{i}]") for i, t in enumerate(times)],
+        _thresholds(args),
+    )
+    text = f"next vitals: {due.label} at {due.due_at.isoformat()}"
+    if due.overdue:
+        text += " (OVERDUE)"
+    emit(due.to_dict(), args.format, text=text)
+    return 0
+
+
+def _iso_date(value: object, field: str) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    shown = f'"{value}"' if isinstance(value, str) else json.dumps(value)
+    raise InvalidInput(field, f"must be a date YYYY-MM-DD, got {shown}")
+
+
+def run_rems_due(args: argparse.Namespace) -> int:
+    today = _iso_date(args.today, "--today")
+    data = read_json_file(args.input)
+    if not isinstance(data, list):
+        raise InvalidInput("input", "must be a JSON list of sessions")
+    forms: list[PatientMonitoringForm] = []
+    known = ("session_id", "patient", "session_date", "submitted_on")
+    for n, item in enumerate(data):
+        where = f"input[{n}]"
+        if not isinstance(item, dict):
+            raise InvalidInput(where, "must be a JSON object")
+        for key in item:
+            if key not in known:
+                raise InvalidInput(f"{where}.{key}", f"unknown key (known: {', '.join(known)})")
+        if "session_date" not in item:
+            raise InvalidInput(f"{where}.session_date", "is required")
+        for key in ("session_id", "patient"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise InvalidInput(f"{where}.{key}", "must be text")
+        submitted = item.get("submitted_on")
+        forms.append(
+            PatientMonitoringForm(
+                session_id=item.get("session_id"),
+                patient=item.get("patient"),
+                session_date=_iso_date(item["session_date"], f"{where}.session_date"),
+                submitted_on=(
+                    None if submitted is None else _iso_date(submitted, f"{where}.submitted_on")
+                ),
+            )
+        )
+    due = forms_due(forms, today)
+    if due:
+        text = "\n".join(
+            f"{d.due_date.isoformat()}  {d.session_id or '-'}  {d.patient or '-'}  "
+            + (f"OVERDUE by {-d.days_left} day(s)" if d.overdue else f"{d.days_left} day(s) left")
+            for d in due
+        )
+    else:
+        text = "no REMS forms due"
+    emit({"forms_due": [d.to_dict() for d in due]}, args.format, text=text)
     return 0

@@ -7,6 +7,7 @@ raises :class:`~trellis.core.errors.InvalidInput` naming the field, with one spe
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -58,7 +59,8 @@ def whole_number(value: object, field: str, low: int, high: int) -> int:
 def whole_number_text(text: str, field: str, low: int, high: int) -> int:
     """Parse a command-line whole number (``"120"``) into an int in ``[low, high]``."""
     stripped = text.strip()
-    if not stripped.lstrip("+-").isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then rejects.
+    if not re.fullmatch(r"[+-]?[0-9]+", stripped):
         raise InvalidInput(
             field, f"must be a whole number from {low} to {high}, got {describe(text)}"
         )
