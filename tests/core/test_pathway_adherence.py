@@ -119,6 +119,12 @@ def test_time_zones_are_compared_as_instants() -> None:
         ),
         ([(1, datetime(2026, 3, 2, tzinfo=UTC))], [], 0, "within_hours"),
         ([(1, datetime(2026, 4, 2, tzinfo=UTC))], [], 72, "doses[0].at"),  # future dose
+        (
+            [(1, datetime(2026, 3, 2, tzinfo=UTC))],
+            [(1, datetime(2026, 4, 2, tzinfo=UTC))],
+            72,
+            "integrations[0].at",
+        ),  # future integration
     ],
 )
 def test_bad_adherence_input(
@@ -146,7 +152,7 @@ def test_adherence_properties(
     integ = [
         (i + 1, base + (h + lag) * H)
         for (i, h), lag in zip(enumerate(dose_hours), lags, strict=False)
-        if lag is not None
+        if lag is not None and h + lag <= now_hours
     ]
     report = integration_adherence(doses, integ, 72, base + now_hours * H)
     counted = [d for d in report.doses if d.status != "open"]

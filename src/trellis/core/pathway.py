@@ -752,6 +752,8 @@ def integration_adherence(
     found: dict[int, list[datetime]] = {k: [] for k in dose_at}
     for i, (ref, at) in enumerate(integrations):
         at = _aware(at, f"integrations[{i}].at")
+        if at > now:
+            raise InvalidInput(f"integrations[{i}].at", "is in the future")
         if ref is None:
             before = [k for k, t in by_time if t <= at]
             if not before:
