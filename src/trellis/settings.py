@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "trellis.accounts",
     "trellis.audit",
     "trellis.patients",
+    "trellis.care",
     "trellis.web",
 ]
 

@@ -4,9 +4,14 @@ Every person here is invented (names drawn from common-name lists, seeded random
 program is flagged synthetic, so the UI shows a banner and exports label every row. Seeding is
 idempotent: running it again adds nothing new.
 
-Apps extend the demo by appending a callable to ``DEMO_SEEDERS`` in ``AppConfig.ready``; each gets
-the :class:`DemoContext` (after the base program, staff and patients exist) and must itself be
-idempotent.
+Apps extend the demo with :func:`demo_seeder` (imported in ``AppConfig.ready``); each seeder gets
+the :class:`DemoContext` (after the base program, staff and patients exist), runs in stage order
+and must itself be idempotent. Stages:
+
+- 10 episodes and their plans, screening, preparation (care);
+- 20 what must be on file before dose 1 (safety plans, REMS enrolment, documented requirements);
+- 30 doses and integration sessions as they happened (care; dosing records);
+- 40 measures, outcomes, circles, fees, schedules and everything that reads the course.
 """
 
 from __future__ import annotations
@@ -183,7 +188,20 @@ class DemoContext:
     created: dict[str, int] = field(default_factory=dict)
 
 
-DEMO_SEEDERS: list[Callable[[DemoContext], None]] = []
+DEMO_SEEDERS: list[tuple[int, Callable[[DemoContext], None]]] = []
+
+
+def demo_seeder(
+    stage: int,
+) -> Callable[[Callable[[DemoContext], None]], Callable[[DemoContext], None]]:
+    """Register a seeder for ``stage`` (see the module docstring)."""
+
+    def register(fn: Callable[[DemoContext], None]) -> Callable[[DemoContext], None]:
+        if all(existing is not fn for _, existing in DEMO_SEEDERS):
+            DEMO_SEEDERS.append((stage, fn))
+        return fn
+
+    return register
 
 
 def _program(slug: str, name: str) -> Program:
@@ -326,7 +344,7 @@ def seed_demo(today: date | None = None, patient_count: int = 32) -> str:
         )
         created += int(was_created)
     ctx = DemoContext(program, other, staff, patients, today, rng, {"patients": created})
-    for seeder in DEMO_SEEDERS:
+    for _stage, seeder in sorted(DEMO_SEEDERS, key=lambda pair: pair[0]):
         seeder(ctx)
     extras = ", ".join(f"{k} +{v}" for k, v in sorted(ctx.created.items()))
     return f"{program.name}: {len(patients)} synthetic patients ({extras})"
