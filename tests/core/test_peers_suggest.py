@@ -106,3 +106,25 @@ def test_suggestion_properties(people: list[Patient], minimum: int) -> None:
         for pid in s.patients:
             assert by_id[pid].language == s.language
             assert by_id[pid].available(s.weekday, s.start, s.end)
+
+
+@settings(max_examples=100, deadline=None)
+@given(crowds(), st.integers(2, 8))
+def test_first_suggestion_is_the_largest_group(people: list[Patient], minimum: int) -> None:
+    # brute force over every half-hour start that crowds() can produce (Mon–Tue, 15:00–21:00),
+    # independent of the slot index inside suggest_circles
+    largest = 0
+    for language in {p.language for p in people}:
+        for weekday in range(2):
+            for start in range(15 * 60, 21 * 60 - 90 + 1, 30):
+                group = [
+                    p
+                    for p in people
+                    if p.language == language and p.available(weekday, start, start + 90)
+                ]
+                largest = max(largest, len(group))
+    found = suggest_circles(people, MatchOptions(min_new_circle=minimum))
+    if largest < minimum:
+        assert found == ()
+    else:
+        assert len(found[0].patients) == min(largest, 12)

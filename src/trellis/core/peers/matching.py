@@ -153,33 +153,30 @@ def suggest_circles(
     """
     opts = options or MatchOptions.from_defaults()
     length, step = opts.length_minutes, opts.slot_step_minutes
-    remaining = {p.id: p for p in waitlisted}
+    # Index once: every (language, weekday, start) slot → the patients whose availability holds
+    # [start, start + length) in one window. Placing a group removes its patients everywhere.
+    members: dict[tuple[str, int, int], set[str]] = {}
+    slots_of: dict[str, set[tuple[str, int, int]]] = {}
+    for p in waitlisted:
+        mine = slots_of.setdefault(p.id, set())
+        for w in p.availability:
+            t = _ceil_to(w.start, step)
+            while t + length <= w.end:
+                key = (p.language, w.weekday, t)
+                members.setdefault(key, set()).add(p.id)
+                mine.add(key)
+                t += step
     found: list[SuggestedCircle] = []
     while True:
-        best: tuple[tuple[int, str, int, int], list[str]] | None = None
-        groups: dict[str, list[Patient]] = {}
-        for p in sorted(remaining.values(), key=lambda p: p.id):
-            groups.setdefault(p.language, []).append(p)
-        for language, group in sorted(groups.items()):
-            slots: set[tuple[int, int]] = set()
-            for p in group:
-                for w in p.availability:
-                    t = _ceil_to(w.start, step)
-                    while t + length <= w.end:
-                        slots.add((w.weekday, t))
-                        t += step
-            for weekday, start in sorted(slots):
-                members = [p.id for p in group if p.available(weekday, start, start + length)]
-                key = (-len(members), language, weekday, start)
-                if best is None or key < best[0]:
-                    best = (key, members)
-        if best is None or len(best[1]) < opts.min_new_circle:
+        best = min(((-len(m), key) for key, m in members.items() if m), default=None)
+        if best is None or -best[0] < opts.min_new_circle:
             return tuple(found)
-        (_, language, weekday, start), members = best
-        chosen = tuple(members[: opts.max_new_circle])
+        language, weekday, start = best[1]
+        chosen = tuple(sorted(members[best[1]])[: opts.max_new_circle])
         found.append(SuggestedCircle(language, weekday, start, start + length, chosen))
         for pid in chosen:
-            del remaining[pid]
+            for key in slots_of[pid]:
+                members[key].discard(pid)
 
 
 def match_patients(

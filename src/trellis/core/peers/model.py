@@ -30,8 +30,8 @@ from trellis.core.peers.defaults import ABSOLUTE_CIRCLE_CAP, load_defaults
 
 # Size limits keep the integer costs of the flow model far inside 64 bits (see matching.py) and
 # catch a runaway export; a real program's weekly matching is a few hundred people at most.
-MAX_PATIENTS = 5000
-MAX_CIRCLES = 500
+MAX_PATIENTS = 2000
+MAX_CIRCLES = 200
 MAX_WINDOWS = 50
 
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
