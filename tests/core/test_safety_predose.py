@@ -262,10 +262,35 @@ def test_track_fasting_minutes_are_configurable() -> None:
     assert items(strict, complete_record()) == ["food_timing"]
 
 
-def test_item9_positive_needs_same_day_cssrs() -> None:
-    assert items(ESKETAMINE, complete_record(phq9_item9=1)) == ["cssrs"]
-    assert items(ESKETAMINE, complete_record(phq9_item9=1, cssrs_risk="low")) == []
+def test_item9_positive_needs_same_day_cssrs_and_clinician_contact() -> None:
+    assert items(ESKETAMINE, complete_record(phq9_item9=1)) == ["cssrs", "clinician_contact"]
+    assert items(ESKETAMINE, complete_record(phq9_item9=2, cssrs_risk="low")) == [
+        "clinician_contact"
+    ]
+    assert items(
+        ESKETAMINE, complete_record(phq9_item9=3, clinician_contact_by="  ", cssrs_risk="high")
+    ) == ["clinician_contact"]
+    done = complete_record(phq9_item9=1, cssrs_risk="low", clinician_contact_by="Dr. Synthetic")
+    assert items(ESKETAMINE, done) == []
     assert items(ESKETAMINE, complete_record(phq9_item9=0, cssrs_risk=None)) == []
+
+
+REVIEW_TRACK = TrackRequirements(
+    drug="esketamine", route="intranasal", asks_pregnancy=True, pregnancy_excludes=False
+)
+
+
+def test_pregnancy_on_a_review_track_needs_prescriber_review() -> None:
+    pregnant = complete_record(pregnancy_status="pregnant")
+    blocked = predose_checklist(REVIEW_TRACK, pregnant)
+    assert [m.item for m in blocked] == ["pregnancy_status"]
+    assert "prescriber review" in blocked[0].detail
+    blank = PrescriberOverride("Dr. Synthetic", " ")
+    assert items(REVIEW_TRACK, replace(pregnant, pregnancy_review=blank)) == ["pregnancy_status"]
+    reviewed = PrescriberOverride("Dr. Synthetic", "risks discussed; benefit outweighs")
+    assert items(REVIEW_TRACK, replace(pregnant, pregnancy_review=reviewed)) == []
+    # on an excluding track a review does not unblock
+    assert items(IV, replace(pregnant, pregnancy_review=reviewed)) == ["pregnancy_status"]
 
 
 def test_bp_hold_blocks_until_prescriber_override_with_reason() -> None:
@@ -333,6 +358,8 @@ def test_record_from_mapping() -> None:
         ({"planned_start": "2026-03-02T10:00Z", "last_food": "2026-03-02T07:00"}, "last_food"),
         ({"override": {"reason": "x"}}, "override"),
         ({"override": {"prescriber": 1, "reason": "x"}}, "override.prescriber"),
+        ({"pregnancy_review": "ok"}, "pregnancy_review"),
+        ({"clinician_contact_by": 5}, "clinician_contact_by"),
         ({"concomitant_medicines": "opioids"}, "concomitant_medicines"),
     ],
 )

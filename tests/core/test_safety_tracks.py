@@ -48,5 +48,7 @@ def test_every_packaged_track_converts_and_doses(protocol: object) -> None:
 
 
 def test_pregnancy_asked_where_track_screens_for_it() -> None:
-    assert track_requirements_from_protocol(load_protocol("iv-trd")).asks_pregnancy
-    assert track_requirements_from_protocol(load_protocol("esketamine-trd")).asks_pregnancy
+    iv = track_requirements_from_protocol(load_protocol("iv-trd"))
+    assert (iv.asks_pregnancy, iv.pregnancy_excludes) == (True, True)  # hard item
+    esk = track_requirements_from_protocol(load_protocol("esketamine-trd"))
+    assert (esk.asks_pregnancy, esk.pregnancy_excludes) == (True, False)  # review item

@@ -112,13 +112,15 @@ class TrackRequirements:
 
     ``drug`` ``esketamine`` implies the fasting rule (CLINICAL.md §4: no food 2 h, no liquids
     30 min before, Spravato label); ``route`` ``iv``/``im`` implies a weight (mg/kg dosing);
-    ``asks_pregnancy`` is set by the track (CLINICAL.md §5: pregnancy is a hard exclusion on the
-    IV/IM track, per program).
+    ``asks_pregnancy`` is set by the track; ``pregnancy_excludes`` says what a positive answer
+    means: a hard exclusion (CLINICAL.md §5: IV/IM track, per program), or, when false, a
+    prescriber review (recorded as ``PredoseRecord.pregnancy_review``) before dosing.
     """
 
     drug: str
     route: str
     asks_pregnancy: bool = False
+    pregnancy_excludes: bool = True
     no_food_minutes: int = 120
     no_liquids_minutes: int = 30
 
@@ -130,6 +132,7 @@ class TrackRequirements:
         if self.drug == "ketamine" and self.route == "intranasal":
             raise InvalidInput("track.route", "racemic ketamine tracks are iv or im")
         boolean(self.asks_pregnancy, "track.asks_pregnancy")
+        boolean(self.pregnancy_excludes, "track.pregnancy_excludes")
         whole_number(self.no_food_minutes, "track.no_food_minutes", 0, 24 * 60)
         whole_number(self.no_liquids_minutes, "track.no_liquids_minutes", 0, 24 * 60)
 
@@ -146,7 +149,14 @@ class TrackRequirements:
         """Build from a protocol track's configuration, validating every key."""
         if not isinstance(mapping, Mapping):
             raise InvalidInput(where, f"must be a mapping, got {describe(mapping)}")
-        known = ("drug", "route", "asks_pregnancy", "no_food_minutes", "no_liquids_minutes")
+        known = (
+            "drug",
+            "route",
+            "asks_pregnancy",
+            "pregnancy_excludes",
+            "no_food_minutes",
+            "no_liquids_minutes",
+        )
         reject_unknown_keys(mapping, known, where)
         for key in ("drug", "route"):
             if key not in mapping:
@@ -193,6 +203,8 @@ class PredoseRecord:
     ride_home_confirmed: bool | None = None
     no_driving_advice_given: bool | None = None
     override: PrescriberOverride | None = None
+    pregnancy_review: PrescriberOverride | None = None
+    clinician_contact_by: str | None = None
     prescriber_sign_off: str | None = None
 
     def __post_init__(self) -> None:
@@ -251,14 +263,19 @@ class PredoseRecord:
         if not isinstance(meds, list | tuple):
             raise InvalidInput("concomitant_medicines", f"must be a list, got {describe(meds)}")
         data["concomitant_medicines"] = frozenset(meds)
-        ov = data.get("override")
-        if ov is not None:
+        for name in ("override", "pregnancy_review"):
+            ov = data.get(name)
+            if ov is None:
+                continue
             if not isinstance(ov, Mapping) or set(ov) != {"prescriber", "reason"}:
-                raise InvalidInput("override", 'must be {"prescriber": ..., "reason": ...}')
+                raise InvalidInput(name, 'must be {"prescriber": ..., "reason": ...}')
             for key in ("prescriber", "reason"):
                 if not isinstance(ov[key], str):
-                    raise InvalidInput(f"override.{key}", f"must be text, got {describe(ov[key])}")
-            data["override"] = PrescriberOverride(ov["prescriber"], ov["reason"])
+                    raise InvalidInput(f"{name}.{key}", f"must be text, got {describe(ov[key])}")
+            data[name] = PrescriberOverride(ov["prescriber"], ov["reason"])
+        for name in ("clinician_contact_by", "prescriber_sign_off"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                raise InvalidInput(name, f"must be text, got {describe(data[name])}")
         return cls(**data)
 
 
@@ -284,6 +301,7 @@ CHECKLIST_ITEMS = (
     "concomitant_medicines",
     "phq9_item9",
     "cssrs",
+    "clinician_contact",
     "blood_pressure",
     "heart_rate",
     "spo2",
@@ -305,13 +323,16 @@ def predose_checklist(
     Sources: the pre-dose check of the dosing issue, resting on CLINICAL.md §4 (esketamine: no
     food 2 h, no liquids 30 min before, Spravato label; no driving until the next day), §2
     (PHQ-9 item 9 ≥ 1 → same-day C-SSRS) and §5 (pre-dose BP hold needs a prescriber's override
-    with a reason; pregnancy a hard exclusion on tracks that ask).
+    with a reason; pregnancy a hard exclusion on IV/IM tracks, a prescriber review elsewhere).
 
-    * ``pregnancy_status`` only when the track asks; ``pregnant`` stays open (hard exclusion).
+    * ``pregnancy_status`` only when the track asks; ``pregnant`` stays open on a track where it
+      excludes, and until a prescriber's ``pregnancy_review`` (name and reason) on one where it
+      needs review.
     * Fasting (esketamine only) is computed from ``last_food``/``last_liquids`` and
       ``planned_start``: at least ``track.no_food_minutes``/``no_liquids_minutes`` between them.
     * ``weight`` only on IV/IM tracks (mg/kg dosing).
-    * ``cssrs`` only when today's PHQ-9 item 9 is ≥ 1 (CLINICAL.md §2).
+    * ``cssrs`` and ``clinician_contact`` only when today's PHQ-9 item 9 is ≥ 1 (CLINICAL.md §2:
+      "same-day C-SSRS and clinician contact"; the contact is recorded as the clinician's name).
     * ``predose_hold``: when :func:`predose_decision` holds, open until a prescriber override
       with a non-blank prescriber and reason is recorded.
     """
@@ -329,7 +350,16 @@ def predose_checklist(
         if r.pregnancy_status is None:
             need("pregnancy_status", "pregnancy status not recorded (this track asks)")
         elif r.pregnancy_status == "pregnant":
-            need("pregnancy_status", "pregnant: a screening exclusion on this track (CLINICAL §5)")
+            if track.pregnancy_excludes:
+                need(
+                    "pregnancy_status",
+                    "pregnant: a screening exclusion on this track (CLINICAL §5)",
+                )
+            elif not (r.pregnancy_review is not None and r.pregnancy_review.valid):
+                need(
+                    "pregnancy_status",
+                    "pregnant: needs a prescriber review with a reason before dosing",
+                )
     if track.needs_fasting:
         if r.planned_start is None:
             need("planned_start", "planned start time not recorded (needed for fasting times)")
@@ -348,10 +378,17 @@ def predose_checklist(
         need("concomitant_medicines", "concomitant medicines not reviewed")
     if r.phq9_item9 is None:
         need("phq9_item9", "today's PHQ-9 item 9 not recorded")
-    elif r.phq9_item9 >= 1 and r.cssrs_risk is None:
-        need(
-            "cssrs", f"PHQ-9 item 9 is {r.phq9_item9}: same-day C-SSRS result needed (CLINICAL §2)"
-        )
+    elif r.phq9_item9 >= 1:
+        if r.cssrs_risk is None:
+            need(
+                "cssrs",
+                f"PHQ-9 item 9 is {r.phq9_item9}: same-day C-SSRS result needed (CLINICAL §2)",
+            )
+        if r.clinician_contact_by is None or not r.clinician_contact_by.strip():
+            need(
+                "clinician_contact",
+                f"PHQ-9 item 9 is {r.phq9_item9}: clinician contact not recorded (CLINICAL §2)",
+            )
     if r.systolic is None or r.diastolic is None:
         need("blood_pressure", "pre-dose blood pressure not recorded")
     if r.heart_rate is None:

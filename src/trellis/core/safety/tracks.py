@@ -60,11 +60,15 @@ def dose_rule_from_protocol(protocol: Protocol) -> DoseRule:
 def track_requirements_from_protocol(protocol: Protocol) -> TrackRequirements:
     """The pre-dose :class:`TrackRequirements` for a protocol track.
 
-    The track "asks" pregnancy status when its screening lists a ``pregnancy`` item (hard on
-    IV/IM tracks, review on esketamine tracks: CLINICAL.md §5). Fasting times are the
+    The track "asks" pregnancy status when its screening lists a ``pregnancy`` item; a ``hard``
+    item makes pregnancy exclude (IV/IM tracks, CLINICAL.md §5), a ``review`` item makes it
+    need a prescriber's review (esketamine tracks). Fasting times are the
     esketamine label's (CLINICAL.md §4: no food 2 h, no liquids 30 min before).
     """
-    asks_pregnancy = any(item.id == "pregnancy" for item in protocol.screening)
+    kinds = {item.kind for item in protocol.screening if item.id == "pregnancy"}
     return TrackRequirements(
-        drug=protocol.drug, route=protocol.route, asks_pregnancy=asks_pregnancy
+        drug=protocol.drug,
+        route=protocol.route,
+        asks_pregnancy=bool(kinds),
+        pregnancy_excludes="hard" in kinds,
     )
