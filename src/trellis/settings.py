@@ -114,7 +114,16 @@ INSTALLED_APPS = [
     "trellis.accounts",
     "trellis.audit",
     "trellis.patients",
+    "trellis.notify",
+    "trellis.alerts",
+    "trellis.checkin",
     "trellis.care",
+    "trellis.integration",
+    "trellis.dosing",
+    "trellis.measures",
+    "trellis.peers",
+    "trellis.access",
+    "trellis.booking",
     "trellis.web",
 ]
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from trellis.accounts.models import CLINICAL_ROLES, Role
 from trellis.accounts.services import programs_of, roles_in
+from trellis.web.nav import items_for
 
 
 def trellis(request: HttpRequest) -> dict[str, Any]:
@@ -23,4 +24,5 @@ def trellis(request: HttpRequest) -> dict[str, Any]:
         "is_program_admin": Role.ADMIN in roles,
         "is_analyst": Role.ANALYST in roles,
         "is_peer_facilitator": Role.PEER_FACILITATOR in roles,
+        "nav_items": items_for(roles),
     }

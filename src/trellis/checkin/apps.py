@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CheckinConfig(AppConfig):
+    name = "trellis.checkin"
+    label = "checkin"
