@@ -39,6 +39,7 @@ def test_statuses_percent_and_gaps_with_pinned_clock() -> None:
     )
     assert [d.status for d in report.doses] == ["done_in_window", "done_late", "missing", "open"]
     assert report.percent == pytest.approx(33.3)
+    assert report.adherence_percent == report.percent
     assert [(g.dose_index, g.window_closed_at) for g in report.gaps] == [
         (2, d2 + 72 * H),
         (3, d3 + 72 * H),

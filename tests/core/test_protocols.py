@@ -323,3 +323,23 @@ def test_known_instruments_cover_clinical_section_1() -> None:
     assert {"phq9", "gad7", "pcl5", "cssrs", "qids-sr16", "madrs", "ybocs", "moaas", "cadss"} <= (
         KNOWN_INSTRUMENTS
     )
+
+
+@pytest.mark.parametrize(
+    ("track", "citations"),
+    [
+        ("iv-trd", ["Murrough", "Wilkinson"]),
+        ("esketamine-trd", ["Spravato", "REMS"]),
+        ("esketamine-suicidal", ["Spravato", "REMS"]),
+        ("iv-bipolar", ["Bahji"]),
+        ("iv-ptsd", ["Feder"]),
+        ("complex-trauma", ["Feder", "Wilkinson"]),
+        ("iv-ocd", ["Rodriguez"]),
+        ("iv-aud", ["Grabski", "Part 2"]),
+    ],
+)
+def test_each_track_cites_its_evidence(track: str, citations: list[str]) -> None:
+    text = " ".join(load_protocol(track).sources)
+    assert "CLINICAL.md §" in text
+    for citation in citations:
+        assert citation in text

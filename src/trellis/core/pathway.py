@@ -586,6 +586,8 @@ def phase_from_events(events: Sequence[Event], protocol: Protocol) -> Phase:
     - every sustained-support check-in done, or ``completed`` → completed;
       ``maintenance_dose`` after the series → maintenance (esketamine label, week 9 on);
     - ``withdrawn`` at any time → withdrawn (final).
+    A dose after the induction series (maintenance, or a re-dose after a relapse warning and the
+    prescriber review) is recorded as ``maintenance_dose``, not ``dose_given``.
     Events that contradict this order raise InvalidInput naming ``events[i]``.
     """
     order = sorted(range(len(events)), key=lambda i: events[i].at)
@@ -685,6 +687,11 @@ class AdherenceReport:
     doses: tuple[DoseAdherence, ...]
     percent: float | None
     gaps: tuple[IntegrationGap, ...]
+
+    @property
+    def adherence_percent(self) -> float | None:
+        """Same as ``percent`` (the name used in the JSON output)."""
+        return self.percent
 
     def to_dict(self) -> dict[str, Any]:
         return {
