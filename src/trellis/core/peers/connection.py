@@ -82,7 +82,9 @@ def episode_connection(
     as_of: date,
     mentor_contact_dates: Iterable[date] = (),
 ) -> ConnectionSummary:
-    """The episode's connection index as of ``as_of`` (★ definition in the module docstring).
+    """The episode's connection index as of ``as_of`` (★ Trellis definition, module docstring).
+
+    Built on the weekly circles of CLINICAL.md §7 (Cheung et al., Int Rev Psychiatry 2024).
 
     ``meeting_dates`` are the planned meetings of the patient's circle(s); ``attended_dates``
     the meetings they attended, each of which must be a planned meeting. Only meetings on or

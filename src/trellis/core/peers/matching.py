@@ -18,7 +18,8 @@ people without any circle; the coordinator sees every proposal and may change it
 Objective, lexicographic:
   1. place as many patients as possible (maximum bipartite matching, not first-fit);
   2. then as many placements as possible where the circle's focus equals the patient's track;
-  3. then the earliest circles (optional ``start_date``; undated circles count as latest);
+  3. then the earliest circles: least total start-date rank over the placements (circles'
+     optional ``start_date`` ranked ascending; undated circles rank after every dated one);
   4. then by ids (lower patient ids first, then lower circle ids), so ties are deterministic.
 It is solved exactly as a min-cost max-flow with integer costs weighted so that each level
 outweighs everything below it. Input is sorted by id first, so the result does not depend on
@@ -102,7 +103,10 @@ def is_feasible(patient: Patient, circle: Circle) -> bool:
 
 
 def affinity(patient: Patient, circle: Circle) -> bool:
-    """The circle's focus is the patient's track (a preference, never a rule; see module doc)."""
+    """The circle's focus is the patient's track: a preference, never a rule (module docstring).
+
+    Trellis rule built on CLINICAL.md §6 (differentiated tracks) and §7 (peer circles).
+    """
     return circle.focus is not None and circle.focus == patient.track
 
 
