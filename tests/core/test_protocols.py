@@ -213,6 +213,8 @@ DELETE = object()
     [
         ("iv-trd", "title", DELETE, "title", "is required"),
         ("iv-trd", "doses.count", 0, "doses.count", "less than the minimum of 1"),
+        ("iv-trd", "doses.count", 6.0, "doses.count", "is not of type 'integer'"),
+        ("iv-trd", "doses.count", True, "doses.count", "is not of type 'integer'"),
         ("iv-trd", "doses.colour", "blue", "doses.colour", "not a known field"),
         ("iv-trd", "drug", "psilocybin", "drug", "'psilocybin' is not one of"),
         ("iv-trd", "route", "intranasal", "route", "not a route for ketamine"),

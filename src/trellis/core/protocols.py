@@ -299,9 +299,22 @@ def schema() -> dict[str, Any]:
     return json.loads(json.dumps(_schema()))  # type: ignore[no-any-return]
 
 
+def _is_strict_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 6.0 as an integer; a dose count of 6.0 in YAML is a mistake to report.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", _is_strict_integer
+    ),
+)
+
+
 def schema_errors(data: Any, filename: str) -> list[ProtocolError]:
     """Structural problems (JSON Schema), sorted by field path."""
-    validator = jsonschema.Draft202012Validator(_schema())
+    validator = _Validator(_schema())
     errors = [_schema_error(filename, e) for e in validator.iter_errors(data)]
     return sorted(errors, key=lambda e: (e.field, e.problem))
 
