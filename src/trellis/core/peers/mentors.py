@@ -27,13 +27,13 @@ from trellis.core.peers.defaults import load_defaults
 from trellis.core.peers.flow import max_assignment_min_cost
 from trellis.core.peers.model import (
     MAX_PATIENTS,
-    _int,
-    _label,
-    _language,
-    _list,
-    _object,
-    _show,
-    _unique_id,
+    expect_list,
+    expect_object,
+    label,
+    language_tag,
+    show,
+    unique_id,
+    whole_number,
 )
 
 
@@ -78,7 +78,7 @@ class MentorPairing:
 
 def _bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(field, f"must be true or false, got {_show(value)}")
+        raise InvalidInput(field, f"must be true or false, got {show(value)}")
     return value
 
 
@@ -87,12 +87,12 @@ def parse_mentor_input(
 ) -> tuple[tuple[Mentor, ...], tuple[Mentee, ...]]:
     """Validate ``{"mentors": [...], "mentees": [...]}``; errors name the JSON path."""
     cap = max_mentees if max_mentees is not None else load_defaults().max_mentees
-    obj = _object(data, "", {"mentors", "mentees"}, set())
+    obj = expect_object(data, "", {"mentors", "mentees"}, set())
     seen: dict[str, str] = {}
     mentors = []
-    for i, raw in enumerate(_list(obj["mentors"], "mentors", MAX_PATIENTS)):
+    for i, raw in enumerate(expect_list(obj["mentors"], "mentors", MAX_PATIENTS)):
         f = f"mentors[{i}]"
-        m = _object(
+        m = expect_object(
             raw,
             f,
             {"id", "language", "track", "opted_in", "training_done", "finished_course"},
@@ -100,25 +100,27 @@ def parse_mentor_input(
         )
         mentors.append(
             Mentor(
-                id=_unique_id(m["id"], f"{f}.id", seen, "mentor"),
-                language=_language(m["language"], f"{f}.language"),
-                track=_label(m["track"], f"{f}.track"),
+                id=unique_id(m["id"], f"{f}.id", seen, "mentor"),
+                language=language_tag(m["language"], f"{f}.language"),
+                track=label(m["track"], f"{f}.track"),
                 opted_in=_bool(m["opted_in"], f"{f}.opted_in"),
                 training_done=_bool(m["training_done"], f"{f}.training_done"),
                 finished_course=_bool(m["finished_course"], f"{f}.finished_course"),
-                current_mentees=_int(m.get("current_mentees", 0), f"{f}.current_mentees", 0, cap),
+                current_mentees=whole_number(
+                    m.get("current_mentees", 0), f"{f}.current_mentees", 0, cap
+                ),
             )
         )
     seen_e: dict[str, str] = {}
     mentees = []
-    for i, raw in enumerate(_list(obj["mentees"], "mentees", MAX_PATIENTS)):
+    for i, raw in enumerate(expect_list(obj["mentees"], "mentees", MAX_PATIENTS)):
         f = f"mentees[{i}]"
-        e = _object(raw, f, {"id", "language", "track"}, set())
+        e = expect_object(raw, f, {"id", "language", "track"}, set())
         mentees.append(
             Mentee(
-                id=_unique_id(e["id"], f"{f}.id", seen_e, "mentee"),
-                language=_language(e["language"], f"{f}.language"),
-                track=_label(e["track"], f"{f}.track"),
+                id=unique_id(e["id"], f"{f}.id", seen_e, "mentee"),
+                language=language_tag(e["language"], f"{f}.language"),
+                track=label(e["track"], f"{f}.track"),
             )
         )
     return tuple(mentors), tuple(mentees)

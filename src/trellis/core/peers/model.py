@@ -113,7 +113,7 @@ def hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
@@ -129,12 +129,12 @@ def parse_time(value: Any, field: str, *, is_end: bool = False) -> int:
         if m:
             return int(m.group(1)) * 60 + int(m.group(2))
     hint = " (00:00–24:00)" if is_end else " (00:00–23:59)"
-    raise InvalidInput(field, f"must be HH:MM{hint}, got {_show(value)}")
+    raise InvalidInput(field, f"must be HH:MM{hint}, got {show(value)}")
 
 
-def _object(value: Any, field: str, required: set[str], optional: set[str]) -> dict[str, Any]:
+def expect_object(value: Any, field: str, required: set[str], optional: set[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InvalidInput(field, f"must be an object, got {_show(value)}")
+        raise InvalidInput(field, f"must be an object, got {show(value)}")
     for key in sorted(required):
         if key not in value:
             raise InvalidInput(f"{field}.{key}" if field else key, "is missing")
@@ -142,45 +142,45 @@ def _object(value: Any, field: str, required: set[str], optional: set[str]) -> d
     if unknown:
         where = field or "input"
         allowed = ", ".join(sorted(required | optional))
-        raise InvalidInput(where, f"unknown key {_show(unknown[0])} (allowed: {allowed})")
+        raise InvalidInput(where, f"unknown key {show(unknown[0])} (allowed: {allowed})")
     return value
 
 
-def _list(value: Any, field: str, limit: int) -> list[Any]:
+def expect_list(value: Any, field: str, limit: int) -> list[Any]:
     if not isinstance(value, list):
-        raise InvalidInput(field, f"must be a list, got {_show(value)}")
+        raise InvalidInput(field, f"must be a list, got {show(value)}")
     if len(value) > limit:
         raise InvalidInput(field, f"at most {limit} entries, got {len(value)}")
     return value
 
 
-def _text(value: Any, field: str) -> str:
+def text_value(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, f"must be a non-empty string, got {_show(value)}")
+        raise InvalidInput(field, f"must be a non-empty string, got {show(value)}")
     if len(value) > 200:
         raise InvalidInput(field, f"at most 200 characters, got {len(value)}")
     return value.strip()
 
 
-def _label(value: Any, field: str) -> str:
-    return _text(value, field).casefold()
+def label(value: Any, field: str) -> str:
+    return text_value(value, field).casefold()
 
 
 def _optional_label(value: Any, field: str) -> str | None:
-    return None if value is None else _label(value, field)
+    return None if value is None else label(value, field)
 
 
-def _language(value: Any, field: str) -> str:
+def language_tag(value: Any, field: str) -> str:
     if not isinstance(value, str) or not _LANGUAGE.fullmatch(value.strip()):
         raise InvalidInput(
-            field, f'must be a language tag like "en", "es" or "es-MX", got {_show(value)}'
+            field, f'must be a language tag like "en", "es" or "es-MX", got {show(value)}'
         )
     return value.strip().lower()
 
 
-def _int(value: Any, field: str, low: int, high: int) -> int:
+def whole_number(value: Any, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(field, f"must be a whole number, got {_show(value)}")
+        raise InvalidInput(field, f"must be a whole number, got {show(value)}")
     if not low <= value <= high:
         raise InvalidInput(field, f"must be between {low} and {high}, got {value}")
     return int(value)
@@ -188,7 +188,7 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
 
 def _weekday(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
-        raise InvalidInput(field, f"must be a weekday 0–6 (0 = Monday), got {_show(value)}")
+        raise InvalidInput(field, f"must be a weekday 0–6 (0 = Monday), got {show(value)}")
     return int(value)
 
 
@@ -198,51 +198,55 @@ def _slot(obj: Mapping[str, Any], field: str) -> tuple[int, int, int]:
     end = parse_time(obj["end"], f"{field}.end", is_end=True)
     if end <= start:
         raise InvalidInput(
-            f"{field}.end", f"must be after start {hhmm(start)}, got {_show(obj['end'])}"
+            f"{field}.end", f"must be after start {hhmm(start)}, got {show(obj['end'])}"
         )
     return weekday, start, end
 
 
-def _unique_id(value: Any, field: str, seen: dict[str, str], kind: str) -> str:
-    ident = _text(value, field)
+def unique_id(value: Any, field: str, seen: dict[str, str], kind: str) -> str:
+    ident = text_value(value, field)
     if ident in seen:
-        raise InvalidInput(field, f"duplicate {kind} id {_show(ident)} (also {seen[ident]})")
+        raise InvalidInput(field, f"duplicate {kind} id {show(ident)} (also {seen[ident]})")
     seen[ident] = field
     return ident
 
 
 def parse_patient(value: Any, field: str, seen: dict[str, str]) -> Patient:
-    obj = _object(value, field, {"id", "language", "track", "availability"}, {"identity_opt_in"})
-    ident = _unique_id(obj["id"], f"{field}.id", seen, "patient")
+    obj = expect_object(
+        value, field, {"id", "language", "track", "availability"}, {"identity_opt_in"}
+    )
+    ident = unique_id(obj["id"], f"{field}.id", seen, "patient")
     windows = []
-    for j, raw in enumerate(_list(obj["availability"], f"{field}.availability", MAX_WINDOWS)):
+    for j, raw in enumerate(expect_list(obj["availability"], f"{field}.availability", MAX_WINDOWS)):
         wf = f"{field}.availability[{j}]"
-        _object(raw, wf, {"weekday", "start", "end"}, set())
+        expect_object(raw, wf, {"weekday", "start", "end"}, set())
         windows.append(Window(*_slot(raw, wf)))
     opt_in = set()
-    for j, raw in enumerate(_list(obj.get("identity_opt_in", []), f"{field}.identity_opt_in", 50)):
-        opt_in.add(_label(raw, f"{field}.identity_opt_in[{j}]"))
+    for j, raw in enumerate(
+        expect_list(obj.get("identity_opt_in", []), f"{field}.identity_opt_in", 50)
+    ):
+        opt_in.add(label(raw, f"{field}.identity_opt_in[{j}]"))
     return Patient(
         id=ident,
-        language=_language(obj["language"], f"{field}.language"),
-        track=_label(obj["track"], f"{field}.track"),
+        language=language_tag(obj["language"], f"{field}.language"),
+        track=label(obj["track"], f"{field}.track"),
         availability=tuple(sorted(windows)),
         identity_opt_in=frozenset(opt_in),
     )
 
 
 def parse_circle(value: Any, field: str, seen: dict[str, str]) -> Circle:
-    obj = _object(
+    obj = expect_object(
         value,
         field,
         {"id", "language", "weekday", "start", "end", "capacity"},
         {"focus", "identity", "enrolled", "start_date"},
     )
-    ident = _unique_id(obj["id"], f"{field}.id", seen, "circle")
+    ident = unique_id(obj["id"], f"{field}.id", seen, "circle")
     weekday, start, end = _slot(obj, field)
     # CLINICAL.md §7: 6–12 participants, cap 12 (Cheung et al. 2024).
-    capacity = _int(obj["capacity"], f"{field}.capacity", 1, ABSOLUTE_CIRCLE_CAP)
-    enrolled = _int(obj.get("enrolled", 0), f"{field}.enrolled", 0, capacity)
+    capacity = whole_number(obj["capacity"], f"{field}.capacity", 1, ABSOLUTE_CIRCLE_CAP)
+    enrolled = whole_number(obj.get("enrolled", 0), f"{field}.enrolled", 0, capacity)
     start_date = None
     raw_date = obj.get("start_date")
     if raw_date is not None:
@@ -252,11 +256,11 @@ def parse_circle(value: Any, field: str, seen: dict[str, str]) -> Circle:
             start_date = date.fromisoformat(raw_date)
         except ValueError:
             raise InvalidInput(
-                f"{field}.start_date", f"must be an ISO date YYYY-MM-DD, got {_show(raw_date)}"
+                f"{field}.start_date", f"must be an ISO date YYYY-MM-DD, got {show(raw_date)}"
             ) from None
     return Circle(
         id=ident,
-        language=_language(obj["language"], f"{field}.language"),
+        language=language_tag(obj["language"], f"{field}.language"),
         weekday=weekday,
         start=start,
         end=end,
@@ -271,20 +275,20 @@ def parse_circle(value: Any, field: str, seen: dict[str, str]) -> Circle:
 def parse_options(value: Any, field: str = "options") -> MatchOptions:
     """``{"min_new_circle": N, "length_minutes": M, "max_new_circle": K}``, all optional."""
     base = MatchOptions.from_defaults()
-    obj = _object(value, field, set(), {"min_new_circle", "length_minutes", "max_new_circle"})
-    max_new = _int(
+    obj = expect_object(value, field, set(), {"min_new_circle", "length_minutes", "max_new_circle"})
+    max_new = whole_number(
         obj.get("max_new_circle", base.max_new_circle),
         f"{field}.max_new_circle",
         2,
         ABSOLUTE_CIRCLE_CAP,
     )
-    min_new = _int(
+    min_new = whole_number(
         obj.get("min_new_circle", min(base.min_new_circle, max_new)),
         f"{field}.min_new_circle",
         2,
         max_new,
     )
-    length = _int(
+    length = whole_number(
         obj.get("length_minutes", base.length_minutes), f"{field}.length_minutes", 30, 240
     )
     return MatchOptions(min_new, max_new, length, base.slot_step_minutes)
@@ -292,16 +296,16 @@ def parse_options(value: Any, field: str = "options") -> MatchOptions:
 
 def parse_match_input(data: Any) -> MatchInput:
     """Validate the matching document (see module docstring); errors name the JSON path."""
-    obj = _object(data, "", {"patients", "circles"}, {"options"})
+    obj = expect_object(data, "", {"patients", "circles"}, {"options"})
     seen_p: dict[str, str] = {}
     patients = tuple(
         parse_patient(raw, f"patients[{i}]", seen_p)
-        for i, raw in enumerate(_list(obj["patients"], "patients", MAX_PATIENTS))
+        for i, raw in enumerate(expect_list(obj["patients"], "patients", MAX_PATIENTS))
     )
     seen_c: dict[str, str] = {}
     circles = tuple(
         parse_circle(raw, f"circles[{i}]", seen_c)
-        for i, raw in enumerate(_list(obj["circles"], "circles", MAX_CIRCLES))
+        for i, raw in enumerate(expect_list(obj["circles"], "circles", MAX_CIRCLES))
     )
     options = parse_options(obj.get("options", {}))
     return MatchInput(patients, circles, options)
