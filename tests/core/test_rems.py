@@ -396,3 +396,17 @@ def test_session_from_mapping_refuses(changes: dict[str, Any], field: str) -> No
     with pytest.raises(InvalidInput) as info:
         SessionRecord.from_mapping(session_json(**changes))
     assert info.value.field == field
+
+
+def test_bp_reading_validated() -> None:
+    with pytest.raises(InvalidInput) as info:
+        BpReading(at(0), 80, 120)
+    assert info.value.field == "bp_readings.bp"
+    with pytest.raises(InvalidInput):
+        BpReading("09:00", 120, 80)  # type: ignore[arg-type]
+
+
+def test_unhashable_medicines_in_session_json_refused() -> None:
+    with pytest.raises(InvalidInput) as info:
+        SessionRecord.from_mapping(session_json(concomitant_medicines=[["opioids"]]))
+    assert info.value.field == "concomitant_medicines"

@@ -153,8 +153,8 @@ def test_later_esketamine_dose_needs_requested_mg() -> None:
         (70, 40, 3, "70 mg is not a multiple of the 28 mg device"),
         (112, 40, 3, "112 mg is above the track maximum 84 mg"),
         (28, 40, 3, "28 mg is not an allowed dose on this track (56, 84 mg)"),
-        (84, 40, 1, "the first dose on this track is 56 mg (label), not 84 mg"),
-        (56, 70, 1, "the first dose on this track is 28 mg (label), not 56 mg"),
+        (84, 40, 1, "the first dose on this track is 56 mg, not 84 mg"),
+        (56, 70, 1, "the first dose on this track is 28 mg, not 56 mg"),
         (56, 17, 3, "esketamine is not approved under 18 (age 17)"),
         (28, None, 3, "28 mg is allowed only at 65+; age not given"),
     ],
@@ -232,6 +232,13 @@ def test_dose_rule_from_mapping_builds_track_rule() -> None:
     # Grabski 2022 AUD track (CLINICAL.md §6): 0.8 mg/kg
     assert compute_dose(rule, weight_kg=90).mg == 72.0
     assert compute_dose(rule, weight_kg=110).mg == 80.0
+
+
+@pytest.mark.parametrize("mg", [float("nan"), float("inf"), "40", True])
+def test_dose_limits_refuse_non_numbers(mg: object) -> None:
+    with pytest.raises(InvalidInput) as info:
+        check_dose_limits(CAPPED_IV, mg, weight_kg=80)  # type: ignore[arg-type]
+    assert info.value.field == "requested_mg"
 
 
 def test_ketamine_dose_finer_than_0_1_mg_refused() -> None:

@@ -384,3 +384,15 @@ def test_track_from_mapping_refuses(mapping: dict[str, object], field: str) -> N
     with pytest.raises(InvalidInput) as info:
         TrackRequirements.from_mapping(mapping)
     assert info.value.field == field
+
+
+def test_unhashable_medicine_entries_are_refused_not_crashing() -> None:
+    with pytest.raises(InvalidInput) as info:
+        PredoseRecord.from_mapping({"concomitant_medicines": [{"class": "opioids"}]})
+    assert info.value.field == "concomitant_medicines"
+
+
+def test_override_needs_text() -> None:
+    with pytest.raises(InvalidInput) as info:
+        PrescriberOverride(prescriber=None, reason="x")  # type: ignore[arg-type]
+    assert info.value.field == "override.prescriber"

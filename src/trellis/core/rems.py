@@ -32,7 +32,7 @@ from trellis.core.safety._common import (
     same_awareness,
     whole_number,
 )
-from trellis.core.safety.predose import MEDICINE_CLASSES
+from trellis.core.safety.predose import MEDICINE_CLASSES, medicines_from
 
 #: REMS: the form is due within 7 days of the session (CLINICAL.md §4).
 FORM_DUE_DAYS = 7
@@ -60,6 +60,11 @@ class BpReading:
     at: datetime
     systolic: int
     diastolic: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.at, datetime):
+            raise InvalidInput("bp_readings.at", f"must be a date-time, got {describe(self.at)}")
+        blood_pressure((self.systolic, self.diastolic), "bp_readings.bp")
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class SessionRecord:
                 raise InvalidInput(
                     "concomitant_medicines", f"must be a list of classes, got {describe(meds)}"
                 )
-            data["concomitant_medicines"] = frozenset(meds)
+            data["concomitant_medicines"] = medicines_from(meds)
         readings = data.get("bp_readings", [])
         if not isinstance(readings, list):
             raise InvalidInput("bp_readings", f"must be a list, got {describe(readings)}")

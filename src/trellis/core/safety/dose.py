@@ -11,6 +11,7 @@ A dose outside the track's limits is refused with the reason (``InvalidInput`` n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -234,7 +235,7 @@ def check_dose_limits(
     allowed doses for the age (28 mg only at 65+ on TRD), the label first dose on dose 1, not
     under 18.
     """
-    if isinstance(mg, bool) or not isinstance(mg, int | float):
+    if isinstance(mg, bool) or not isinstance(mg, int | float) or not math.isfinite(mg):
         raise InvalidInput("requested_mg", f"must be a number of mg, got {describe(mg)}")
     age = _validated_age(age)
     if dose_number is not None:
@@ -275,7 +276,7 @@ def check_dose_limits(
     if dose_number == 1:
         first = _first_dose(rule, age)
         if first is not None and int(mg) != first:
-            reasons.append(f"the first dose on this track is {first} mg (label), not {mg:g} mg")
+            reasons.append(f"the first dose on this track is {first} mg, not {mg:g} mg")
     return reasons
 
 

@@ -171,6 +171,12 @@ class PrescriberOverride:
     prescriber: str
     reason: str
 
+    def __post_init__(self) -> None:
+        for name in ("prescriber", "reason"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise InvalidInput(f"override.{name}", f"must be text, got {describe(value)}")
+
     @property
     def valid(self) -> bool:
         return bool(self.prescriber.strip()) and bool(self.reason.strip())
@@ -262,7 +268,7 @@ class PredoseRecord:
         meds = data.get("concomitant_medicines", [])
         if not isinstance(meds, list | tuple):
             raise InvalidInput("concomitant_medicines", f"must be a list, got {describe(meds)}")
-        data["concomitant_medicines"] = frozenset(meds)
+        data["concomitant_medicines"] = medicines_from(meds)
         for name in ("override", "pregnancy_review"):
             ov = data.get(name)
             if ov is None:
@@ -462,6 +468,6 @@ def can_start_dose(
     return StartDecision(tuple(predose_checklist(track, recorded, thresholds)))
 
 
-def medicines_from(values: Iterable[str]) -> frozenset[str]:
-    """Validate a list of medicine classes (:data:`MEDICINE_CLASSES`)."""
+def medicines_from(values: Iterable[object]) -> frozenset[str]:
+    """Validate a list of medicine classes (:data:`MEDICINE_CLASSES`) into a set."""
     return frozenset(choice(v, "concomitant_medicines", MEDICINE_CLASSES) for v in values)
