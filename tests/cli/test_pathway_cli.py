@@ -316,3 +316,67 @@ def test_plan_dates_are_iso(cli: Cli) -> None:
     first = date.fromisoformat(next(a for a in acts if a["kind"] == "dose")["target"])
     prep = load_protocol("iv-aud").preparation
     assert first - date(2026, 12, 28) == timedelta(days=prep.count * prep.days_between)
+
+
+def test_phase(cli: Cli, tmp_path: Path) -> None:
+    events = [
+        {"kind": "referred", "at": "2026-03-02T09:00:00Z"},
+        {"kind": "screened", "at": "2026-03-03T09:00:00Z", "outcome": "eligible"},
+        {"kind": "preparation_done", "at": "2026-03-04T09:00:00Z"},
+    ]
+    result = cli(
+        "pathway",
+        "phase",
+        "--protocol",
+        "iv-trd",
+        "--events",
+        write(tmp_path, "ev.json", events),
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {"protocol": "iv-trd", "phase": "preparing"}
+    bad = [{"kind": "dose_given", "at": "2026-03-02T09:00:00Z"}]
+    assert_one_line_error(
+        cli(
+            "pathway", "phase", "--protocol", "iv-trd", "--events", write(tmp_path, "bad.json", bad)
+        ),
+        "--events",
+        "dose_given during referred",
+    )
+    assert_one_line_error(
+        cli(
+            "pathway",
+            "phase",
+            "--protocol",
+            "iv-trd",
+            "--events",
+            write(tmp_path, "obj.json", {"kind": "referred"}),
+        ),
+        "--events",
+        "list",
+    )
+
+
+def test_booster(cli: Cli) -> None:
+    result = cli(
+        "pathway",
+        "booster",
+        "--protocol",
+        "iv-trd",
+        "--warning-date",
+        "2026-05-04",
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    acts = json.loads(result.out)["activities"]
+    assert [(a["kind"], a["name"]) for a in acts] == [
+        ("integration", "relapse-booster"),
+        ("follow_up", "prescriber-review"),
+    ]
+    assert acts[0]["latest"] == "2026-05-07"  # within 72 h
+    assert_one_line_error(
+        cli("pathway", "booster", "--protocol", "iv-trd", "--warning-date", "May 4"),
+        "--warning-date",
+    )

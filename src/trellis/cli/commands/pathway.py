@@ -14,9 +14,12 @@ from trellis.cli.common import add_format_argument, emit, read_json_file, sub
 from trellis.core.errors import InvalidInput
 from trellis.core.pathway import (
     ClinicCalendar,
+    Event,
     Plan,
     integration_adherence,
+    phase_from_events,
     plan,
+    relapse_response,
     validate_adaptations,
 )
 from trellis.core.protocols import Protocol, load_protocol, load_protocol_file
@@ -80,6 +83,24 @@ def register(subparsers: Any) -> None:
     ad.add_argument("--now", required=True, help="the current time, ISO 8601 with zone")
     add_format_argument(ad)
     ad.set_defaults(func=run_adherence)
+
+    ph = sub(actions, "phase", "The episode's phase from its recorded events")
+    _protocol_flags(ph)
+    ph.add_argument(
+        "--events",
+        required=True,
+        help='JSON file: [{"kind", "at", "index" (optional), "outcome" (optional)}]',
+    )
+    add_format_argument(ph)
+    ph.set_defaults(func=run_phase)
+
+    bo = sub(
+        actions, "booster", "Activities a relapse warning creates (booster + prescriber review)"
+    )
+    _protocol_flags(bo)
+    bo.add_argument("--warning-date", required=True, help="date of the relapse warning, YYYY-MM-DD")
+    add_format_argument(bo)
+    bo.set_defaults(func=run_booster)
 
 
 def _protocol_flags(parser: argparse.ArgumentParser) -> None:
@@ -263,4 +284,40 @@ def run_adherence(args: argparse.Namespace) -> int:
         ]
     )
     emit(out, args.format, text=text)
+    return 0
+
+
+def run_phase(args: argparse.Namespace) -> int:
+    proto = _protocol(args)
+    data = read_json_file(args.events, field="--events")
+    if not isinstance(data, list):
+        raise InvalidInput("--events", "must be a JSON list of events")
+    events: list[Event] = []
+    for i, row in enumerate(data):
+        if not isinstance(row, dict) or not isinstance(row.get("kind"), str) or "at" not in row:
+            raise InvalidInput("--events", f'[{i}] needs "kind" and "at"')
+        index = row.get("index")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise InvalidInput("--events", f"[{i}].index must be a whole number")
+        outcome = row.get("outcome")
+        if outcome is not None and not isinstance(outcome, str):
+            raise InvalidInput("--events", f"[{i}].outcome must be a string")
+        at = _datetime(row["at"], f"--events: [{i}].at")
+        events.append(Event(row["kind"], at, index, outcome))
+    try:
+        phase = phase_from_events(events, proto)
+    except InvalidInput as exc:
+        raise InvalidInput("--events", exc.message) from exc
+    emit({"protocol": proto.id, "phase": phase}, args.format, text=f"{proto.id}: {phase}")
+    return 0
+
+
+def run_booster(args: argparse.Namespace) -> int:
+    proto = _protocol(args)
+    warning = _date(args.warning_date, "--warning-date")
+    acts = relapse_response(warning, proto)
+    text = "\n".join(
+        f"{a.name}: by {a.latest.isoformat()} (target {a.target.isoformat()})" for a in acts
+    )
+    emit({"protocol": proto.id, "activities": [a.to_dict() for a in acts]}, args.format, text=text)
     return 0
