@@ -803,7 +803,8 @@ def integration_adherence(
 
 
 def doses_needing_integration(protocol: Protocol, dose_indexes: Iterable[int]) -> list[int]:
-    """The doses after which the track plans an integration (every ``every``-th and the last)."""
+    """The doses after which the track plans an integration (every ``every``-th and the last),
+    per the track's ``integration`` section; pass only these to :func:`integration_adherence`."""
     n = protocol.doses.count
     every = protocol.integration.every
     return [i for i in dose_indexes if i % every == 0 or i == n]

@@ -214,7 +214,8 @@ def run_screen(args: argparse.Namespace) -> int:
     except InvalidInput as exc:
         if exc.field == "age":
             raise InvalidInput("--age", exc.detail) from exc
-        raise InvalidInput("--answers", exc.message) from exc
+        detail = exc.detail if exc.field == "answers" else exc.message
+        raise InvalidInput("--answers", detail) from exc
     start = can_start(proto, result, review_approved=args.review_approved)
     data = {
         "protocol": proto.id,
