@@ -161,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trellis.accounts.context_processors.trellis",
+                "trellis.alerts.context_processors.alerts",
             ],
         },
     },

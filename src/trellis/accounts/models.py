@@ -42,6 +42,9 @@ class Program(models.Model):
     on_call_name = models.CharField(max_length=200, blank=True)
     on_call_email = models.EmailField(blank=True)
     on_call_phone = models.CharField(max_length=32, blank=True)
+    # Urgent alerts not acknowledged within this many minutes go to the on-call contact (★ 60,
+    # configurable per program; issue "measurement-based care").
+    alert_escalation_minutes = models.PositiveSmallIntegerField(default=60)
     # Synthetic programs hold only made-up patients; the UI and exports label them as such.
     is_synthetic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

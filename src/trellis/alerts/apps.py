@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AlertsConfig(AppConfig):
     name = "trellis.alerts"
     label = "alerts"
+
+    def ready(self) -> None:
+        from trellis.accounts.models import CLINICAL_ROLES
+        from trellis.web.nav import nav_item
+
+        nav_item(_("Alerts"), "alerts:list", CLINICAL_ROLES, order=20)
