@@ -36,6 +36,16 @@ def test_every_view_declares_its_access() -> None:
     assert missing == [], f"views without staff_view/public_view: {missing}"
 
 
+def placeholder(converter: Any) -> Any:
+    """A value of the right type for a URL parameter that names no existing object."""
+    name = type(converter).__name__
+    if name == "IntConverter":
+        return 999_999
+    if name == "UUIDConverter":
+        return uuid.uuid4()
+    return "no-such-object"
+
+
 def patient_data_urls(cast: Cast, *, patient_specific: bool = True) -> list[str]:
     """URLs of patient-data views, filled in with program A's patient and objects.
 
@@ -60,7 +70,7 @@ def patient_data_urls(cast: Cast, *, patient_specific: bool = True) -> list[str]
         converters = pattern.pattern.converters
         if patient_specific and "patient_id" not in converters:
             continue
-        kwargs = {key: values.get(key, uuid.uuid4()) for key in converters}
+        kwargs = {key: values.get(key, placeholder(conv)) for key, conv in converters.items()}
         urls.append(reverse(name, kwargs=kwargs))
     return urls
 

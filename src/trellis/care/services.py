@@ -419,7 +419,12 @@ def adherence(episode: Episode, now: datetime | None = None) -> pathway.Adherenc
     events = list(EpisodeEvent.objects.filter(episode=episode))
     doses = [(e.index or 0, e.at) for e in events if e.kind == "dose_given"]
     needing = set(pathway.doses_needing_integration(protocol, [i for i, _ in doses]))
-    integrations = [(e.index, e.at) for e in events if e.kind == "integration_done"]
+    # Integrations after doses that need none (tracks with ``every`` > 1) are not counted.
+    integrations = [
+        (e.index, e.at)
+        for e in events
+        if e.kind == "integration_done" and (e.index is None or e.index in needing)
+    ]
     return pathway.integration_adherence(
         [d for d in doses if d[0] in needing],
         integrations,

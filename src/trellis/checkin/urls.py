@@ -1,5 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from trellis.checkin import views
 
 app_name = "checkin"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [path("<str:token>/", views.checkin_home, name="home")]
