@@ -11,3 +11,8 @@ class AlertsConfig(AppConfig):
         from trellis.web.nav import nav_item
 
         nav_item(_("Alerts"), "alerts:list", CLINICAL_ROLES, order=20)
+
+        from trellis.alerts.services import escalate_overdue
+        from trellis.notify.jobs import periodic_job
+
+        periodic_job("alerts.escalate_overdue")(escalate_overdue)
