@@ -202,3 +202,69 @@ class RequirementRecord(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
+
+
+class ProgramProtocol(models.Model):
+    """A program's protocol library entry: a packaged track switched on or off, or the
+    program's adapted copy of a track (its YAML text, validated on save, with every revision
+    kept in :class:`ProtocolRevision`). Tracks without a row are enabled (the default library).
+
+    Not patient data: protocols are the program's configuration.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    protocol_id = models.CharField(_("track id"), max_length=64)
+    based_on = models.CharField(_("copied from"), max_length=64, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    yaml_text = models.TextField(_("protocol (YAML)"), blank=True)
+    version = models.CharField(max_length=32, blank=True)
+    revision = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["protocol_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "protocol_id"], name="program_protocol_unique_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_id} ({self.program})"
+
+    @property
+    def is_copy(self) -> bool:
+        return bool(self.yaml_text)
+
+
+class ProtocolRevision(models.Model):
+    """One saved version of an adapted copy: who saved which text when. Courses keep the
+    version they started on, so a later edit never changes a running course's plan."""
+
+    program_protocol = models.ForeignKey(
+        ProgramProtocol, on_delete=models.CASCADE, related_name="revisions"
+    )
+    revision = models.PositiveIntegerField()
+    version = models.CharField(max_length=32)
+    yaml_text = models.TextField()
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program_protocol", "revision"], name="protocol_revision_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["program_protocol", "version"], name="protocol_revision_unique_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_protocol.protocol_id} r{self.revision} ({self.version})"

@@ -8,9 +8,12 @@ hold facts needed before the first dose (a safety plan, REMS enrolment) contribu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +21,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from trellis.accounts.models import CLINICAL_ROLES, Program, Role
+from trellis.accounts.models import CLINICAL_ROLES, Membership, Program, Role
 from trellis.accounts.services import require_roles
 from trellis.audit.models import Action
 from trellis.audit.services import record
@@ -26,12 +29,22 @@ from trellis.care.models import (
     CareActivity,
     Episode,
     EpisodeEvent,
+    ProgramProtocol,
+    ProtocolRevision,
     RequirementRecord,
     ScreeningRecord,
 )
 from trellis.core import pathway, screening
 from trellis.core.errors import Conflict, InvalidInput
-from trellis.core.protocols import Protocol, load_protocol
+from trellis.core.protocols import (
+    DATA_DIR,
+    DATA_PACKAGE,
+    Protocol,
+    list_protocols,
+    load_protocol,
+    parse_protocol_text,
+    protocol_ids,
+)
 from trellis.patients.models import ConsentKind, Patient
 from trellis.patients.services import has_active_consent
 
@@ -45,19 +58,24 @@ EVENT_COMPLETES = {
     "check_in_done": "check_in",
 }
 
+# Clocks of two machines differ a little; an event a few minutes "ahead" is not a typo.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 # Apps add facts for the first-dose check: callable(episode) -> dict of FirstDoseFacts fields.
 FIRST_DOSE_FACT_PROVIDERS: list[Callable[[Episode], dict[str, Any]]] = []
 
 
 def protocol_of(episode: Episode) -> Protocol:
-    return load_protocol(episode.protocol_id)
+    """The track an episode runs on: a packaged track, or its program's adapted copy at the
+    version the episode started on (a later edit of the copy never changes a running course)."""
+    return resolve_protocol(episode.program, episode.protocol_id, episode.protocol_version)
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
 def episodes_of(user: Any, patient: Patient) -> QuerySet[Episode]:
-    return Episode.objects.visible_to(user).filter(patient=patient)
+    qs: QuerySet[Episode] = Episode.objects.visible_to(user).filter(patient=patient)
+    return qs
 
 
 def get_episode(
@@ -65,7 +83,7 @@ def get_episode(
 ) -> Episode:
     """One episode, 404 unless visible to ``user``; audited as a view of the patient's data."""
     try:
-        episode = (
+        episode: Episode = (
             Episode.objects.visible_to(user).select_related("patient", "program").get(pk=episode_id)
         )
     except (Episode.DoesNotExist, ValueError) as exc:
@@ -95,12 +113,13 @@ def active_episodes(user: Any, program: Program | None) -> QuerySet[Episode]:
     """The program's episodes that are neither completed nor withdrawn."""
     if program is None:
         return Episode.objects.none()
-    return (
+    qs: QuerySet[Episode] = (
         Episode.objects.visible_to(user)
         .filter(program=program)
         .exclude(phase__in=["completed", "withdrawn"])
         .select_related("patient", "primary_therapist")
     )
+    return qs
 
 
 def latest_screening(episode: Episode) -> ScreeningRecord | None:
@@ -148,7 +167,7 @@ def start_episode(
 ) -> Episode:
     """Open a course on ``protocol_id`` for ``patient`` and lay out its whole pathway."""
     require_roles(user, patient.program, PLANNER_ROLES)
-    protocol = load_protocol(protocol_id, field="protocol")
+    protocol = startable_protocol(patient.program, protocol_id)
     adapt = pathway.validate_adaptations(adaptations)
     start = start_date or referred_on
     if start < referred_on:
@@ -241,10 +260,22 @@ def record_event(
     if kind not in pathway.EVENT_KINDS:
         raise InvalidInput("kind", f"unknown event {kind!r}")
     at = at or timezone.now()
+    if at > timezone.now() + FUTURE_TOLERANCE:
+        raise InvalidInput("at", "cannot be in the future: record what has happened")
     if kind == "dose_given" and index == 1:
         blockers = first_dose_blockers(episode)
         if blockers:
             raise Conflict("The first dose cannot be given yet: " + "; ".join(blockers))
+    if (
+        kind == "maintenance_dose"
+        and CareActivity.objects.filter(
+            episode=episode, source=CareActivity.Source.BOOSTER
+        ).exists()
+    ):
+        # After a relapse warning: prescriber review first, and the re-dose records its reason.
+        blockers = redose_blockers(episode, note)
+        if blockers:
+            raise Conflict("A re-dose cannot be given yet: " + "; ".join(blockers))
     event = _append_event(user, episode, kind, at, index=index, outcome=outcome, note=note)
     name = EVENT_COMPLETES.get(kind)
     if name and index is not None:
@@ -444,13 +475,9 @@ def integration_gaps(
     return gaps
 
 
-@transaction.atomic
-def add_relapse_booster(
-    user: Any, episode: Episode, warning_date: date, *, request: HttpRequest | None = None
+def _add_booster(
+    actor: Any, episode: Episode, warning_date: date, request: HttpRequest | None
 ) -> list[CareActivity]:
-    """A relapse warning: an integration booster within 72 h and a prescriber review before any
-    re-dose (CLINICAL.md §3). Idempotent for the same warning date."""
-    require_roles(user, episode.program, CLINICAL_ROLES)
     protocol = protocol_of(episode)
     acts = pathway.relapse_response(warning_date, protocol)
     existing = CareActivity.objects.filter(
@@ -466,13 +493,130 @@ def add_relapse_booster(
     record(
         action=Action.CREATE,
         request=request,
-        actor=user,
+        actor=actor,
         program=episode.program,
         patient_id=episode.patient_id,
         object_type="care.careactivity",
         detail={"booster_for_warning": warning_date.isoformat()},
     )
     return rows
+
+
+@transaction.atomic
+def add_relapse_booster(
+    user: Any, episode: Episode, warning_date: date, *, request: HttpRequest | None = None
+) -> list[CareActivity]:
+    """A relapse warning: an integration booster within 72 h and a prescriber review before any
+    re-dose (CLINICAL.md §3). Idempotent for the same warning date."""
+    require_roles(user, episode.program, CLINICAL_ROLES)
+    return _add_booster(user, episode, warning_date, request)
+
+
+@transaction.atomic
+def on_relapse_warning(
+    user: Any, episode: Episode, warning_date: date, *, request: HttpRequest | None = None
+) -> list[CareActivity]:
+    """The measures app calls this when the outcomes rules raise a relapse warning
+    (CLINICAL.md §3): the episode gets its integration booster within 72 h and a prescriber
+    review, which must be done before any re-dose (:func:`redose_blockers`). ``user`` is the
+    clinician who entered the assessment, or ``None`` when the system computed the warning
+    (e.g. from a patient's check-in); then no role check applies and the audit names no actor.
+    Idempotent for the same warning date; a warning on a closed course adds nothing."""
+    if user is not None:
+        require_roles(user, episode.program, CLINICAL_ROLES)
+    if not episode.is_active:
+        return []
+    if isinstance(warning_date, datetime):
+        warning_date = timezone.localtime(warning_date).date()
+    return _add_booster(user, episode, warning_date, request)
+
+
+def open_prescriber_reviews(episode: Episode) -> QuerySet[CareActivity]:
+    """Prescriber reviews created by relapse warnings and not yet done."""
+    return CareActivity.objects.filter(
+        episode=episode,
+        source=CareActivity.Source.BOOSTER,
+        name="prescriber-review",
+        status__in=["planned", "scheduled"],
+    )
+
+
+def redose_blockers(episode: Episode, reason: str | None = None) -> list[str]:
+    """What blocks a re-dose (a dose after the induction series following a relapse warning):
+    the prescriber review must be done first and the re-dose must record its reason
+    (CLINICAL.md §3; the track's ``relapse_policy``, :func:`trellis.core.pathway.redose_blockers`).
+    """
+    return pathway.redose_blockers(
+        protocol_of(episode), not open_prescriber_reviews(episode).exists(), reason
+    )
+
+
+@transaction.atomic
+def complete_activity(
+    user: Any,
+    episode: Episode,
+    activity_id: int,
+    *,
+    at: datetime | None = None,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> CareActivity:
+    """Mark a relapse booster or a prescriber review done (plan activities are completed by
+    recording their event). The prescriber review needs a prescriber and a note of the decision.
+    """
+    require_roles(user, episode.program, CLINICAL_ROLES)
+    try:
+        act: CareActivity = CareActivity.objects.select_for_update().get(
+            pk=activity_id, episode=episode, source=CareActivity.Source.BOOSTER
+        )
+    except (CareActivity.DoesNotExist, ValueError) as exc:
+        raise InvalidInput("activity", "choose an open booster or review of this course") from exc
+    if act.status not in ("planned", "scheduled"):
+        raise Conflict("This activity is already recorded.")
+    at = at or timezone.now()
+    if at > timezone.now():
+        raise InvalidInput("at", "cannot be in the future")
+    if act.name == "prescriber-review":
+        require_roles(user, episode.program, [Role.PRESCRIBER])
+        if not note.strip():
+            raise InvalidInput("note", "say what the review decided (e.g. re-dose or not, why)")
+    act.status = CareActivity.Status.DONE
+    act.done_at = at
+    act.done_by = user
+    act.note = (note.strip() or act.note)[:300]
+    act.save(update_fields=["status", "done_at", "done_by", "note"])
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=episode.program,
+        patient_id=episode.patient_id,
+        obj=act,
+        detail={"done": act.key},
+    )
+    return act
+
+
+@transaction.atomic
+def withdraw_episode(
+    user: Any,
+    episode: Episode,
+    reason: str,
+    *,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> EpisodeEvent:
+    """Close a course early (the patient stops, moves, is excluded at screening…); the reason
+    is required and kept on the event. Open planned activities are cancelled."""
+    require_roles(user, episode.program, PLANNER_ROLES)
+    reason = " ".join(reason.split())
+    if len(reason) < 3:
+        raise InvalidInput("reason", "say why the course stops (e.g. moved away, excluded)")
+    event = record_event(user, episode, "withdrawn", at=at, note=reason[:500], request=request)
+    CareActivity.objects.filter(episode=episode, status__in=["planned", "scheduled"]).update(
+        status=CareActivity.Status.CANCELLED
+    )
+    return event
 
 
 def overdue_activities(episode: Episode, today: date) -> QuerySet[CareActivity]:
@@ -493,3 +637,485 @@ def next_activity(episode: Episode, today: date) -> CareActivity | None:
 
 def days_since(moment: datetime, now: datetime) -> float:
     return (now - moment) / timedelta(days=1)
+
+
+# --- the program's protocol library -------------------------------------------------------------
+# Tracks are data (ARCHITECTURE.md rule 2). A program keeps the packaged tracks it uses switched
+# on, and may copy a track and adapt it; the copy is validated by the same pure parser as the
+# packaged files (trellis.core.protocols.parse_protocol_text), so an error names file and field.
+
+# Who may enable tracks and adapt copies: the program's admins and prescribers (clinical content).
+PROTOCOL_EDITOR_ROLES = frozenset({Role.ADMIN, Role.PRESCRIBER})
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One track as a program sees it."""
+
+    protocol: Protocol
+    packaged: bool
+    enabled: bool
+    based_on: str = ""
+    revision: int = 0
+    updated_by: Any = None
+    updated_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return self.protocol.id
+
+
+@lru_cache(maxsize=256)
+def _parse_copy(text: str, filename: str) -> Protocol:
+    # Protocols are frozen dataclasses: one parse per distinct text is safe to share.
+    return parse_protocol_text(text, filename)
+
+
+def _copy_filename(protocol_id: str) -> str:
+    return f"{protocol_id}.yaml"
+
+
+def packaged_protocol_text(protocol_id: str) -> str:
+    """The YAML text of a packaged track (the starting point of a copy)."""
+    load_protocol(protocol_id, field="source")  # InvalidInput for unknown ids
+    path = resources.files(DATA_PACKAGE).joinpath(*DATA_DIR, _copy_filename(protocol_id))
+    return path.read_text("utf-8")
+
+
+def _rows(program: Program) -> dict[str, ProgramProtocol]:
+    return {
+        r.protocol_id: r
+        for r in ProgramProtocol.objects.filter(program=program).select_related("updated_by")
+    }
+
+
+def resolve_protocol(program: Program, protocol_id: str, version: str | None = None) -> Protocol:
+    """A packaged track by id, or the program's adapted copy (at ``version`` when given: the
+    revision a course started on). InvalidInput naming ``protocol`` when there is none."""
+    if protocol_id in protocol_ids():
+        return load_protocol(protocol_id)
+    row = (
+        ProgramProtocol.objects.filter(program=program, protocol_id=protocol_id)
+        .exclude(yaml_text="")
+        .first()
+    )
+    if row is None:
+        raise InvalidInput(
+            "protocol",
+            f"unknown protocol {protocol_id!r} (neither a packaged track nor a copy of this "
+            "program)",
+        )
+    text = row.yaml_text
+    if version and version != row.version:
+        old = row.revisions.filter(version=version).first()
+        if old is not None:
+            text = old.yaml_text
+    return _parse_copy(text, _copy_filename(protocol_id))
+
+
+def protocol_library(program: Program) -> list[LibraryEntry]:
+    """Every packaged track (enabled unless switched off) and every copy of the program."""
+    rows = _rows(program)
+    out = []
+    for protocol in list_protocols():
+        row = rows.get(protocol.id)
+        out.append(
+            LibraryEntry(
+                protocol,
+                packaged=True,
+                enabled=row.enabled if row else True,
+                updated_by=row.updated_by if row else None,
+                updated_at=row.updated_at if row else None,
+            )
+        )
+    for row in rows.values():
+        if not row.yaml_text:
+            continue
+        out.append(
+            LibraryEntry(
+                _parse_copy(row.yaml_text, _copy_filename(row.protocol_id)),
+                packaged=False,
+                enabled=row.enabled,
+                based_on=row.based_on,
+                revision=row.revision,
+                updated_by=row.updated_by,
+                updated_at=row.updated_at,
+            )
+        )
+    return out
+
+
+def enabled_protocols(program: Program) -> list[Protocol]:
+    """The tracks a course may start on in ``program``."""
+    return [e.protocol for e in protocol_library(program) if e.enabled]
+
+
+def startable_protocol(program: Program, protocol_id: str) -> Protocol:
+    """The enabled track ``protocol_id`` of ``program``; InvalidInput naming ``protocol``."""
+    protocol = resolve_protocol(program, protocol_id)
+    row = ProgramProtocol.objects.filter(program=program, protocol_id=protocol_id).first()
+    if row is not None and not row.enabled:
+        raise InvalidInput(
+            "protocol",
+            f"the track {protocol_id!r} is switched off in this program; an admin or prescriber "
+            "can enable it in the protocol library",
+        )
+    return protocol
+
+
+def get_copy(user: Any, program: Program | None, protocol_id: str) -> ProgramProtocol:
+    """The program's adapted copy ``protocol_id`` (404 when there is none)."""
+    require_roles(user, program, PROTOCOL_EDITOR_ROLES)
+    row = (
+        ProgramProtocol.objects.filter(program=program, protocol_id=protocol_id)
+        .exclude(yaml_text="")
+        .first()
+    )
+    if row is None:
+        raise Http404("No such protocol copy")
+    return row
+
+
+@transaction.atomic
+def set_protocol_enabled(
+    user: Any,
+    program: Program,
+    protocol_id: str,
+    enabled: bool,
+    *,
+    request: HttpRequest | None = None,
+) -> ProgramProtocol:
+    """Switch a packaged track or a copy on or off for new courses (running ones continue)."""
+    require_roles(user, program, PROTOCOL_EDITOR_ROLES)
+    resolve_protocol(program, protocol_id)  # InvalidInput for unknown ids
+    row, _created = ProgramProtocol.objects.select_for_update().get_or_create(
+        program=program, protocol_id=protocol_id
+    )
+    row.enabled = enabled
+    row.updated_by = user
+    row.save(update_fields=["enabled", "updated_by", "updated_at"])
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=row,
+        detail={"protocol": protocol_id, "enabled": enabled},
+    )
+    return row
+
+
+def default_copy_id(program: Program, source_id: str) -> str:
+    return f"{program.slug}-{source_id}"
+
+
+_ID_LINE = re.compile(r"^id:.*$", re.MULTILINE)
+
+
+def _check_copy_id(program: Program, new_id: str) -> None:
+    prefix = f"{program.slug}-"
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", new_id):
+        raise InvalidInput(
+            "new_id", "use lower-case letters, digits and single hyphens (e.g. riverbend-iv-trd)"
+        )
+    if not new_id.startswith(prefix) or new_id == prefix.rstrip("-"):
+        raise InvalidInput("new_id", f"a program's copy starts with the program's name: {prefix}…")
+    if len(new_id) > 64:
+        raise InvalidInput("new_id", "at most 64 characters")
+    if ProgramProtocol.objects.filter(program=program, protocol_id=new_id).exists():
+        raise InvalidInput("new_id", f"this program already has a track {new_id!r}")
+
+
+@transaction.atomic
+def copy_protocol(
+    user: Any,
+    program: Program,
+    source_id: str,
+    new_id: str = "",
+    *,
+    request: HttpRequest | None = None,
+) -> ProgramProtocol:
+    """Copy a packaged track (or one of the program's copies) under ``new_id`` (default
+    ``<program-slug>-<source>``). The copy starts switched off: adapt it, then enable it."""
+    require_roles(user, program, PROTOCOL_EDITOR_ROLES)
+    new_id = (new_id or default_copy_id(program, source_id)).strip()
+    if source_id in protocol_ids():
+        text = packaged_protocol_text(source_id)
+    else:
+        text = get_copy(user, program, source_id).yaml_text
+    _check_copy_id(program, new_id)
+    text = _ID_LINE.sub(f"id: {new_id}", text, count=1)
+    protocol = parse_protocol_text(text, _copy_filename(new_id))
+    row = ProgramProtocol.objects.create(
+        program=program,
+        protocol_id=new_id,
+        based_on=source_id,
+        enabled=False,
+        yaml_text=text,
+        version=str(protocol.version),
+        revision=1,
+        updated_by=user,
+    )
+    ProtocolRevision.objects.create(
+        program_protocol=row, revision=1, version=row.version, yaml_text=text, saved_by=user
+    )
+    record(
+        action=Action.CREATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=row,
+        detail={"protocol": new_id, "based_on": source_id},
+    )
+    return row
+
+
+@transaction.atomic
+def save_protocol_copy(
+    user: Any,
+    program: Program,
+    protocol_id: str,
+    yaml_text: str,
+    *,
+    request: HttpRequest | None = None,
+) -> ProgramProtocol:
+    """Save an edited copy: validated whole (ProtocolInvalid lists every problem with file and
+    field), and a changed text must carry a new ``version`` so that courses already running on
+    the old one keep their plan. Each save is a new revision recording who and when."""
+    row = get_copy(user, program, protocol_id)
+    row = ProgramProtocol.objects.select_for_update().get(pk=row.pk)
+    text = yaml_text.replace("\r\n", "\n")
+    protocol = parse_protocol_text(text, _copy_filename(protocol_id))
+    if text == row.yaml_text:
+        return row
+    version = str(protocol.version)
+    if row.revisions.filter(version=version).exists():
+        raise InvalidInput(
+            "yaml_text",
+            f"{_copy_filename(protocol_id)}: version: {version!r} was already saved; give the "
+            "changed track a new version (e.g. 1.0.1) so courses on the old one keep their plan",
+        )
+    row.yaml_text = text
+    row.version = version
+    row.revision += 1
+    row.updated_by = user
+    row.save()
+    ProtocolRevision.objects.create(
+        program_protocol=row, revision=row.revision, version=version, yaml_text=text, saved_by=user
+    )
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=row,
+        detail={"protocol": protocol_id, "version": version, "revision": row.revision},
+    )
+    return row
+
+
+def revisions_of(row: ProgramProtocol) -> QuerySet[ProtocolRevision]:
+    return row.revisions.select_related("saved_by")
+
+
+# --- the pathway board --------------------------------------------------------------------------
+
+OPEN_STATUSES = ("planned", "scheduled")
+# Phases before dose 1: the board lists what still blocks the first dose.
+BEFORE_FIRST_DOSE = ("referred", "screening", "preparing")
+
+
+@dataclass
+class BoardRow:
+    """One active course on the coordinator's board."""
+
+    episode: Episode
+    protocol: Protocol
+    next_activity: CareActivity | None
+    overdue: list[CareActivity]
+    gaps: tuple[pathway.IntegrationGap, ...]
+    adherence_percent: float | None
+    blockers: list[str] = field(default_factory=list)
+
+    @property
+    def patient(self) -> Patient:
+        return self.episode.patient
+
+    @property
+    def sort_key(self) -> tuple[int, date, str]:
+        nxt = self.next_activity
+        return (0 if nxt else 1, nxt.target if nxt else date.max, self.patient.family_name)
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    track: str = ""
+    therapist: int | None = None
+    language: str = ""
+
+
+def therapists_of(program: Program | None) -> list[tuple[Any, list[str]]]:
+    """Staff with the therapist role in ``program`` and the languages they work in."""
+    if program is None:
+        return []
+    rows = (
+        Membership.objects.filter(program=program, role=Role.THERAPIST)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    return [(m.user, list(m.languages or [])) for m in rows]
+
+
+def _split_activities(
+    acts: list[CareActivity], today: date
+) -> tuple[CareActivity | None, list[CareActivity]]:
+    pending = [a for a in acts if a.status in OPEN_STATUSES]
+    overdue = [a for a in pending if a.latest < today]
+    upcoming = sorted((a for a in pending if a.latest >= today), key=lambda a: (a.target, a.pk))
+    return (upcoming[0] if upcoming else None), overdue
+
+
+def pathway_board(
+    user: Any,
+    program: Program | None,
+    filters: BoardFilters = BoardFilters(),
+    *,
+    now: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> list[BoardRow]:
+    """Every active course of the program with its phase, next activity due, overdue items,
+    integration gaps and what still blocks dose 1; filtered, sorted by next due. Audited."""
+    require_roles(user, program, CLINICAL_ROLES)
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    qs = active_episodes(user, program).order_by("patient__family_name", "pk")
+    if filters.track:
+        qs = qs.filter(protocol_id=filters.track)
+    if filters.therapist:
+        qs = qs.filter(primary_therapist_id=filters.therapist)
+    if filters.language:
+        qs = qs.filter(patient__preferred_language=filters.language)
+    episodes: list[Episode] = list(qs)
+    by_episode: dict[Any, list[CareActivity]] = {e.pk: [] for e in episodes}
+    for act in CareActivity.objects.filter(episode__in=[e.pk for e in episodes]):
+        by_episode[act.episode_id].append(act)
+    rows = []
+    for episode in episodes:
+        report = adherence(episode, now)
+        nxt, overdue = _split_activities(by_episode[episode.pk], today)
+        rows.append(
+            BoardRow(
+                episode=episode,
+                protocol=protocol_of(episode),
+                next_activity=nxt,
+                overdue=overdue,
+                gaps=report.gaps,
+                adherence_percent=report.percent,
+                blockers=(
+                    first_dose_blockers(episode) if episode.phase in BEFORE_FIRST_DOSE else []
+                ),
+            )
+        )
+    rows.sort(key=lambda r: r.sort_key)
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=program,
+        object_type="care.pathway_board",
+        detail={
+            "track": filters.track,
+            "therapist": filters.therapist,
+            "language": filters.language,
+            "rows": len(rows),
+        },
+    )
+    return rows
+
+
+@dataclass(frozen=True)
+class BoardCounts:
+    active: int
+    gaps: int
+    overdue: int
+
+
+def board_counts(user: Any, program: Program | None, now: datetime | None = None) -> BoardCounts:
+    """Counts for the home card: active courses, open integration gaps, overdue activities."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    episodes = list(active_episodes(user, program))
+    gaps = sum(len(adherence(e, now).gaps) for e in episodes)
+    overdue = CareActivity.objects.filter(
+        episode__in=[e.pk for e in episodes], status__in=OPEN_STATUSES, latest__lt=today
+    ).count()
+    return BoardCounts(len(episodes), gaps, overdue)
+
+
+def sync_gap_alerts(program: Program, now: datetime | None = None) -> list[Any]:
+    """Raise one ``integration_gap`` alert per closed integration window with none inside it,
+    for every active course of ``program`` (idempotent: the alert's key names episode and dose,
+    so running this again, e.g. on every board view or from a worker, adds nothing new)."""
+    from trellis.alerts.models import Kind, Severity
+    from trellis.alerts.services import raise_alert
+
+    now = now or timezone.now()
+    raised = []
+    episodes = (
+        Episode.objects.filter(program=program)
+        .exclude(phase__in=["completed", "withdrawn"])
+        .select_related("patient", "program")
+    )
+    for episode in episodes:
+        for gap in adherence(episode, now).gaps:
+            closed = timezone.localtime(gap.window_closed_at)
+            raised.append(
+                raise_alert(
+                    program=program,
+                    kind=Kind.INTEGRATION_GAP,
+                    severity=Severity.WARNING,
+                    title=(
+                        f"Integration gap: no integration session within the window after "
+                        f"dose {gap.dose_index} ({episode.protocol_id})"
+                    ),
+                    detail=(
+                        f"The integration window after dose {gap.dose_index} closed on "
+                        f"{closed:%Y-%m-%d %H:%M} with no session inside it. Contact the "
+                        "patient and book an integration session."
+                    ),
+                    dedupe_key=f"care:integration_gap:{episode.pk}:{gap.dose_index}",
+                    patient=episode.patient,
+                    source=episode,
+                    at=gap.window_closed_at,
+                )
+            )
+    return raised
+
+
+def open_activities_for_events(episode: Episode) -> list[CareActivity]:
+    """Plan activities a person can record as done from the episode page (preparation,
+    integration and check-ins; doses when no dosing page exists), in date order."""
+    names = {"preparation", "integration", "check_in"}
+    return [
+        a
+        for a in CareActivity.objects.filter(
+            episode=episode, source=CareActivity.Source.PLAN, status__in=OPEN_STATUSES
+        ).order_by("target", "pk")
+        if a.name in names or a.kind == "dose"
+    ]
+
+
+def open_boosters(episode: Episode) -> QuerySet[CareActivity]:
+    return CareActivity.objects.filter(
+        episode=episode, source=CareActivity.Source.BOOSTER, status__in=OPEN_STATUSES
+    ).order_by("target", "pk")
+
+
+def requirements_of(episode: Episode) -> QuerySet[RequirementRecord]:
+    return RequirementRecord.objects.filter(episode=episode).select_related("documented_by")
+
+
+def screenings_of(episode: Episode) -> QuerySet[ScreeningRecord]:
+    return ScreeningRecord.objects.filter(episode=episode).select_related(
+        "recorded_by", "review_approved_by"
+    )
