@@ -250,12 +250,27 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # --- background tasks (django-tasks, database backend) ------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if TESTING:
+    # Tests run tasks at once, in-process; the database backend is exercised by its own test.
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # --- mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("TRELLIS_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("TRELLIS_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("TRELLIS_FROM_EMAIL", "trellis@localhost")
+EMAIL_TIMEOUT = 15
+_default_transport = "console" if (DEMO_MODE or TESTING) else "smtp"
+EMAIL_TRANSPORT = env_str("TRELLIS_EMAIL_TRANSPORT", _default_transport)
+SMS_TRANSPORT = env_str("TRELLIS_SMS_TRANSPORT", "console" if (DEMO_MODE or TESTING) else "webhook")
+if EMAIL_TRANSPORT not in {"smtp", "console"}:
+    raise ImproperlyConfigured("TRELLIS_EMAIL_TRANSPORT must be smtp or console")
+if SMS_TRANSPORT not in {"webhook", "console"}:
+    raise ImproperlyConfigured("TRELLIS_SMS_TRANSPORT must be webhook or console")
+SMS_WEBHOOK_URL = env_str("TRELLIS_SMS_WEBHOOK_URL", "")
+SMS_WEBHOOK_TOKEN = env_str("TRELLIS_SMS_WEBHOOK_TOKEN", "")
+# Absolute links in messages (check-in links) start with this, e.g. https://trellis.example.org
+TRELLIS_BASE_URL = env_str("TRELLIS_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -65,20 +65,7 @@ def test_nurse_finds_a_demo_patient_and_opens_the_chart(page: Any, demo_site: st
 # nothing; the page must fit the device width itself.
 PHONE_PAGES = [
     pytest.param("patients/", id="patient-list"),
-    pytest.param(
-        "chart",
-        id="chart",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason=(
-                "app bug: the consents table's visually-hidden 'Withdraw <consent>' span is "
-                "position:absolute with no positioned ancestor, so it escapes .table-wrap's "
-                "overflow and widens the page to ~492px; fix: `.table-wrap { overflow-x: auto; "
-                "position: relative; }` in trellis.css, then drop this mark"
-            ),
-        ),
-    ),
+    pytest.param("chart", id="chart"),
 ]
 
 

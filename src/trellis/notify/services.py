@@ -66,3 +66,35 @@ def messages_for(user: Any, program: Program | None) -> Any:
     if program is None:
         return OutboxMessage.objects.none()
     return OutboxMessage.objects.visible_to(user).filter(program=program)
+
+
+def retry_now(user: Any, program: Program | None, message_id: int, *, request: Any = None) -> None:
+    """Staff ask to retry a failed or abandoned message at once."""
+    from django.http import Http404
+    from django.utils import timezone
+
+    from trellis.audit.models import Action
+    from trellis.audit.services import record
+    from trellis.notify.models import Status
+
+    message = messages_for(user, program).filter(pk=message_id).first()
+    if message is None:
+        raise Http404("No such message")
+    if message.status == Status.SENT:
+        return
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=Status.FAILED if message.attempts else Status.QUEUED,
+        next_attempt_at=timezone.now(),
+        attempts=min(message.attempts, 5),
+    )
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=message.program,
+        patient_id=message.patient_id,
+        obj=message,
+        detail={"retry": True},
+    )
+    for hook in AFTER_ENQUEUE:
+        transaction.on_commit(lambda hook=hook, pk=message.pk: hook(pk))

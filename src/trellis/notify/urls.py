@@ -1,5 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from trellis.notify import views
 
 app_name = "notify"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.outbox, name="outbox"),
+    path("<int:message_id>/retry/", views.retry, name="retry"),
+]

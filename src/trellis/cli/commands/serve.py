@@ -48,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
         summary = seed_demo()
         print(f"Synthetic demo program ready: {summary}")
         print_logins()
+        from trellis.notify.worker import start_in_thread
+
+        # Reminders, alert escalation and message delivery (console transport in the demo).
+        start_in_thread(interval=30.0)
     import waitress  # type: ignore[import-untyped]
 
     from trellis.wsgi import application
