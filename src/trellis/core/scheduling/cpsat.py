@@ -35,6 +35,12 @@ from trellis.core.scheduling.grid import Grid, build_grid
 from trellis.core.scheduling.model import Appointment, Instance, Patient, Plan, Track
 
 NUM_WORKERS = 2  # this project's CI and benchmark machines have 2 cores
+_DEBUG = False
+LNS_WINDOW_DAYS = 7
+LNS_BOOKED = 14
+LNS_NEW = 14
+LNS_SECONDS = 3.0
+LNS_PRESOLVE = True
 
 
 @dataclass
@@ -74,26 +80,34 @@ def _segments(profile: list[int]) -> Iterable[tuple[int, int, int]]:
 
 
 class Background:
-    """Resource use that is fixed and outside the model (repair: everyone else's appointments)."""
+    """Resource use fixed outside the model: everyone else's appointments.
+
+    ``pin_rooms=True`` (repair) keeps their chairs and rooms; otherwise (the optimiser's
+    neighbourhood search) only their counts are kept and rooms are re-coloured at the end.
+    """
 
     def __init__(self, grid: Grid) -> None:
         h = grid.horizon
-        self.dose = [0] * h
-        self.therapy_room = [0] * h
+        self.dose = [0] * h  # all doses in progress (nurse ratio)
+        self.unpinned_dose = [0] * h
+        self.unpinned_therapy = [0] * h
         self.staff: dict[str, bytearray] = {s: bytearray(h) for s in grid.therapists}
         self.rooms: dict[str, bytearray] = {r.id: bytearray(h) for r in grid.instance.rooms}
 
-    def add(self, grid: Grid, a: Appointment, minutes: int) -> None:
+    def add(self, grid: Grid, a: Appointment, minutes: int, pin_rooms: bool) -> None:
         t = grid.slot(a.day, a.minute)
         d = grid.slots(minutes)
         if t < 0 or t + d > grid.horizon:
             return
+        pinned = pin_rooms and a.room in self.rooms
         for x in range(t, t + d):
             if a.kind == "dose":
                 self.dose[x] += 1
-            else:
-                self.therapy_room[x] += 1
-        if a.room in self.rooms:
+                if not pinned:
+                    self.unpinned_dose[x] += 1
+            elif not pinned:
+                self.unpinned_therapy[x] += 1
+        if pinned and a.room is not None:
             self.rooms[a.room][t : t + d] = b"\x01" * d
         if a.kind != "dose":
             for s in a.staff:
@@ -237,11 +251,22 @@ class Model:
             for t in range(h)
         ]
         cap_profile = [
-            max(0, min(chairs_free[t], g.nurse_capacity[t] - self.bg.dose[t])) for t in range(h)
+            max(
+                0,
+                min(
+                    chairs_free[t] - self.bg.unpinned_dose[t],
+                    g.nurse_capacity[t] - self.bg.dose[t],
+                ),
+            )
+            for t in range(h)
         ]
         self._cumulative(doses, cap_profile, "dose")
         rooms_free = [
-            sum(1 for r in g.therapy_rooms if g.room_run[r][t] > 0 and not self.bg.rooms[r][t])
+            max(
+                0,
+                sum(1 for r in g.therapy_rooms if g.room_run[r][t] > 0 and not self.bg.rooms[r][t])
+                - self.bg.unpinned_therapy[t],
+            )
             for t in range(h)
         ]
         self._cumulative(therapy, rooms_free, "therapy")
@@ -299,68 +324,71 @@ class Model:
             self.m.add_hint(c.first_day, first.day)
             self.m.add_hint(c.wait, first.day - max(0, c.patient.release_day))
 
-    def extract(self, solver: cp_model.CpSolver) -> list[Appointment]:
-        """Appointments of every booked course, with chairs and therapy rooms assigned."""
+    def extract(self, solver: cp_model.CpSolver) -> dict[str, list[Appointment]]:
+        """Booked courses with times and therapists; rooms are assigned later (:func:`colour`)."""
         g = self.grid
-        items: list[tuple[int, int, str, _Course, _Session, str | None]] = []
-        for c in self.courses.values():
+        out: dict[str, list[Appointment]] = {}
+        for pid, c in self.courses.items():
             if not solver.boolean_value(c.present):
                 continue
             ther = next((s for s, lit in c.therapist.items() if solver.boolean_value(lit)), None)
+            appts = []
             for sess in c.sessions.values():
-                items.append((solver.value(sess.start), sess.dur, sess.kind, c, sess, ther))
-        return assign_rooms(g, self.bg, items)
+                if sess.fixed is not None:
+                    appts.append(sess.fixed)
+                    continue
+                day, minute = g.day_minute(solver.value(sess.start))
+                staff: tuple[str, ...] = () if sess.kind == "dose" or ther is None else (ther,)
+                appts.append(Appointment(pid, sess.kind, sess.index, day, minute, None, staff))
+            out[pid] = appts
+        return out
 
 
-def assign_rooms(
+def colour(
     g: Grid,
-    bg: Background,
-    items: list[tuple[int, int, str, _Course, _Session, str | None]],
+    courses: dict[str, list[Appointment]],
+    required: set[str],
+    background: Background | None = None,
 ) -> list[Appointment]:
-    """Interval colouring of chairs and therapy rooms (exact for identical rooms); a course whose
-    session finds no free room is dropped whole, so the result stays a valid plan."""
-    busy = {r: bytearray(v) for r, v in bg.rooms.items()}
-    chosen: dict[tuple[str, str, int], str] = {}
+    """Assign chairs and therapy rooms by interval colouring, in start order (exact when rooms of
+    a kind are interchangeable). Appointments that already have a room keep it. A course whose
+    session finds no room is dropped whole (never a partial course), unless it is ``required``."""
+    inst = g.instance
+    busy = {r: bytearray(v) for r, v in (background or Background(g)).rooms.items()}
+    minutes = {p.id: inst.tracks[p.track] for p in inst.patients}
+    for appts in courses.values():
+        for a in appts:
+            if a.room is not None and a.room in busy:
+                t, d = g.slot(a.day, a.minute), g.slots(minutes[a.patient].minutes(a.kind))
+                busy[a.room][t : t + d] = b"\x01" * d
     dropped: set[str] = set()
-    for c in {id(it[3]): it[3] for it in items}.values():  # fixed rooms first
-        for sess in c.sessions.values():
-            if sess.fixed is not None and sess.fixed.room is not None:
-                t = g.slot(sess.fixed.day, sess.fixed.minute)
-                busy[sess.fixed.room][t : t + sess.dur] = b"\x01" * sess.dur
-                chosen[(c.patient.id, sess.kind, sess.index)] = sess.fixed.room
-    zero_cache: dict[int, bytes] = {}
-    for t, d, kind, c, sess, _ in sorted(items, key=lambda it: (it[0], it[1])):
-        key = (c.patient.id, kind, sess.index)
-        if key in chosen or c.patient.id in dropped:
+    chosen: dict[tuple[str, str, int], str] = {}
+    todo = sorted(
+        (a for appts in courses.values() for a in appts if a.room is None),
+        key=lambda a: (a.day, a.minute, a.patient),
+    )
+    for a in todo:
+        if a.patient in dropped:
             continue
-        zero = zero_cache.setdefault(d, bytes(d))
-        pool = g.chairs if kind == "dose" else g.therapy_rooms
+        t, d = g.slot(a.day, a.minute), g.slots(minutes[a.patient].minutes(a.kind))
+        zero = bytes(d)
+        pool = g.chairs if a.kind == "dose" else g.therapy_rooms
         room = next((r for r in pool if g.room_run[r][t] >= d and busy[r][t : t + d] == zero), None)
         if room is None:
-            dropped.add(c.patient.id)
+            if a.patient in required:
+                raise Conflict(f"patient {a.patient}: no free room for {a.kind}#{a.index}")
+            dropped.add(a.patient)
             continue
         busy[room][t : t + d] = b"\x01" * d
-        chosen[key] = room
+        chosen[a.key] = room
     out = []
-    for t, _, kind, c, sess, ther in items:
-        if c.patient.id in dropped:
+    for pid, appts in courses.items():
+        if pid in dropped:
             continue
-        day, minute = g.day_minute(t)
-        staff: tuple[str, ...] = () if kind == "dose" or ther is None else (ther,)
-        if sess.fixed is not None:
-            out.append(sess.fixed)
-        else:
-            out.append(
-                Appointment(
-                    c.patient.id,
-                    kind,
-                    sess.index,
-                    day,
-                    minute,
-                    chosen[(c.patient.id, kind, sess.index)],
-                    staff,
-                )
-            )
+        for a in appts:
+            if a.room is None:
+                a = Appointment(a.patient, a.kind, a.index, a.day, a.minute, chosen[a.key], a.staff)
+            out.append(a)
     return out
 
 
@@ -368,6 +396,38 @@ def _status(code: cp_model.CpSolverStatus) -> str:
     if code == cp_model.OPTIMAL:
         return "optimal"
     return "feasible" if code == cp_model.FEASIBLE else "unknown"
+
+
+def _courses(appts: Iterable[Appointment]) -> dict[str, list[Appointment]]:
+    out: dict[str, list[Appointment]] = {}
+    for a in appts:
+        out.setdefault(a.patient, []).append(a)
+    return out
+
+
+def _objective(model: Model, big: int) -> None:
+    courses = list(model.courses.values())
+    model.m.maximize(
+        cp_model.LinearExpr.weighted_sum(
+            [c.present for c in courses], [c.patient.priority * big for c in courses]
+        )
+        - cp_model.LinearExpr.sum([c.wait for c in courses if c.wait is not None])
+    )
+
+
+def _solver(time_limit: float, seed: int, presolve: bool = True) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    # Presolve costs seconds on big models and the hint is already good: skip it there.
+    solver.parameters.cp_model_presolve = presolve
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.num_workers = NUM_WORKERS
+    solver.parameters.random_seed = seed
+    return solver
+
+
+def _weight(instance: Instance, courses: dict[str, list[Appointment]]) -> int:
+    prio = {p.id: p.priority for p in instance.patients}
+    return sum(prio[pid] for pid in courses)
 
 
 def solve_cpsat(
@@ -378,57 +438,112 @@ def solve_cpsat(
 ) -> Plan:
     """Best plan found within ``time_limit`` seconds; ``status`` is optimal or feasible.
 
+    First the whole model is solved with the best greedy plan as hint (for a third of the time);
+    small instances end here, proven optimal. Otherwise a large-neighbourhood search follows:
+    repeatedly free a random handful of booked courses plus a random set of unbooked patients,
+    fix everything else, and re-optimise that neighbourhood with CP-SAT, keeping improvements.
     ``objective`` is Σ priority over booked courses; ``bound`` is CP-SAT's proven upper bound on
-    that sum. Raises :class:`Conflict` when a pre-booked course cannot be completed.
+    that sum from the whole model. Raises :class:`Conflict` when a pre-booked course cannot be
+    completed.
     """
+    import random
+
     from trellis.core.scheduling.greedy import solve_greedy
 
     t0 = time.perf_counter()
+    deadline = t0 + time_limit
     grid = build_grid(instance)
-    baseline = hint if hint is not None else solve_greedy(instance)
+    baseline = solve_greedy(instance)
+    for candidate in (solve_greedy(instance, order="cost"), hint):
+        if candidate is not None and (candidate.objective or 0) > (baseline.objective or 0):
+            baseline = candidate
+    required = {p.id for p in instance.patients if p.booked}
+    big = instance.days * max(1, len(instance.patients)) + 1
+
     model = Model(grid)
     for p in instance.patients:
         fixed = {(a.kind, a.index): a for a in p.booked}
-        course = model.add_course(p, fixed, required=bool(p.booked))
-        if course is None and p.booked:
+        if model.add_course(p, fixed, required=bool(p.booked)) is None and p.booked:
             raise Conflict(f"patient {p.id}: the pre-booked course cannot be completed")
+    feasible_ids = list(model.courses)
     model.add_resources()
     model.hint(baseline.appointments)
-    days = instance.days
-    big = days * max(1, len(model.courses)) + 1
-    m = model.m
-    courses = list(model.courses.values())
-    m.maximize(
-        cp_model.LinearExpr.weighted_sum(
-            [c.present for c in courses], [c.patient.priority * big for c in courses]
-        )
-        - cp_model.LinearExpr.sum([c.wait for c in courses if c.wait is not None])
+    _objective(model, big)
+    solver = _solver(
+        min(time_limit / 3, deadline - time.perf_counter()), seed, presolve=len(model.courses) < 60
     )
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit - (time.perf_counter() - t0))
-    solver.parameters.num_workers = NUM_WORKERS
-    solver.parameters.random_seed = seed
-    code = solver.solve(m)
-    priority = {p.id: p.priority for p in instance.patients}
-    weight_base = sum(priority[pid] for pid in {a.patient for a in baseline.appointments})
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Plan(
-            baseline.appointments,
-            method="cpsat",
-            status="feasible",
-            objective=weight_base,
-            bound=None,
-            solve_seconds=time.perf_counter() - t0,
-            extra={"note": "CP-SAT found no solution in time; the greedy plan is returned"},
+    code = solver.solve(model.m)
+    best = _courses(baseline.appointments)
+    best_weight = _weight(instance, best)
+    bound: int | None = None
+    status = "feasible"
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # obj = W·big − waits with 0 ≤ waits < big, so W ≤ ceil(bound / big).
+        bound = math.ceil(solver.best_objective_bound / big - 1e-9)
+        found = model.extract(solver)
+        if _weight(instance, found) >= best_weight:
+            best, best_weight = found, _weight(instance, found)
+            status = _status(code)
+    if status != "optimal" and bound is not None and best_weight >= bound:
+        status = "optimal"
+
+    rng = random.Random(seed)
+    by_id = {p.id: p for p in instance.patients}
+    while status != "optimal" and time.perf_counter() < deadline - 0.5:
+        # Neighbourhood: the courses with a dose in a random window of days, and some others.
+        first = rng.randrange(instance.days)
+        window = range(first, first + LNS_WINDOW_DAYS)
+        booked = [pid for pid in best if pid not in required]
+        in_window = [pid for pid in booked if any(a.day in window for a in best[pid])]
+        free_booked = rng.sample(in_window, min(len(in_window), LNS_BOOKED))
+        unbooked = [pid for pid in feasible_ids if pid not in best]
+        free_new = rng.sample(unbooked, min(len(unbooked), LNS_NEW))
+        if not free_new:
+            break
+        freed = set(free_booked) | set(free_new)
+        bg = Background(grid)
+        for pid, appts in best.items():
+            if pid in freed:
+                continue
+            track = instance.tracks[by_id[pid].track]
+            for a in appts:
+                bg.add(grid, a, track.minutes(a.kind), pin_rooms=False)
+        sub = Model(grid, bg)
+        for pid in sorted(freed):
+            sub.add_course(by_id[pid])
+        sub.add_resources()
+        sub.hint(a for pid in free_booked for a in best[pid])
+        _objective(sub, big)
+        sub_solver = _solver(
+            min(LNS_SECONDS, deadline - time.perf_counter() - 0.3),
+            rng.randrange(1 << 30),
+            presolve=LNS_PRESOLVE,
         )
-    appts = model.extract(solver)
-    booked = {a.patient for a in appts}
-    weight = sum(model.courses[pid].patient.priority for pid in booked)
-    # obj = W·big − waits with 0 ≤ waits < big, so W ≤ ceil(bound / big).
-    bound = math.ceil(solver.best_objective_bound / big - 1e-9)
-    status = _status(code)
-    if weight < weight_base:
-        appts, weight, status = list(baseline.appointments), weight_base, "feasible"
+        sub_code = sub_solver.solve(sub.m)
+        if _DEBUG:
+            print("lns", sub_code, sub_solver.wall_time, best_weight, len(best), flush=True)
+        if sub_code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        found = sub.extract(sub_solver)
+        if _weight(instance, found) > _weight(instance, {p: best[p] for p in free_booked}):
+            best = {pid: a for pid, a in best.items() if pid not in freed} | found
+            best_weight = _weight(instance, best)
+        elif _weight(instance, found) == _weight(instance, {p: best[p] for p in free_booked}):
+            best = {pid: a for pid, a in best.items() if pid not in freed} | found
+
+    stripped = {
+        pid: [
+            a
+            if a.patient in required
+            else Appointment(a.patient, a.kind, a.index, a.day, a.minute, None, a.staff)
+            for a in appts
+        ]
+        for pid, appts in best.items()
+    }
+    appts = colour(grid, stripped, required)
+    weight = _weight(instance, _courses(appts))
+    if weight < (baseline.objective or 0):
+        appts, weight, status = list(baseline.appointments), baseline.objective or 0, "feasible"
     return Plan(
         tuple(appts),
         method="cpsat",
