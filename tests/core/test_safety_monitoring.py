@@ -162,3 +162,22 @@ def test_vitals_due_refuses_bad_input(args: tuple[object, ...], field: str) -> N
     with pytest.raises(InvalidInput) as info:
         vitals_due(*args)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+@settings(max_examples=150)
+@given(
+    drug=st.sampled_from(["esketamine", "ketamine"]),
+    offsets=st.lists(st.integers(-10, 180), min_size=1, max_size=12),
+    end=st.integers(20, 60),
+)
+def test_next_due_is_never_more_than_one_interval_after_the_last_reading(
+    drug: str, offsets: list[int], end: int
+) -> None:
+    now = at(max(offsets) + 1)
+    result = vitals_due(drug, T0, at(end), now, [at(m) for m in offsets])
+    last = at(max(max(offsets), 0))
+    if not any(m <= 0 for m in offsets):
+        assert (result.due_at, result.label) == (T0, "pre-dose")
+    else:
+        assert last < result.due_at <= last + timedelta(minutes=15)
+    assert result.overdue == (now > result.due_at)
