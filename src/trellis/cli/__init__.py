@@ -9,6 +9,7 @@ field (see :mod:`trellis.cli.common`).
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args)
     except InvalidInput as exc:
         return fail(exc.message)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return int(result or 0)
 
 
