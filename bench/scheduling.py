@@ -2,7 +2,8 @@
 
 Plain script, not a test (it measures wall-clock time):
 
-    python bench/scheduling.py            # 3 seeds, 28 days, 6 chairs, 3 nurses, 5 therapists, 150 patients, 60 s
+    python bench/scheduling.py            # 3 seeds: 28 days, 6 chairs, 3 nurses,
+                                          # 5 therapists, 150 patients, 60 s
     python bench/scheduling.py --quick    # 1 small seed, 10 s
 
 Prints a markdown table. Ratios are against the greedy baseline measured in the same run; every
@@ -27,10 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None, help="CP-SAT seconds")
     args = parser.parse_args(argv)
     if args.quick:
-        seeds, size, limit = [1], dict(days=14, chairs=3, nurses=2, therapists=3, patients=40), 10.0
+        seeds, size, limit = (
+            [1],
+            {"days": 14, "chairs": 3, "nurses": 2, "therapists": 3, "patients": 40},
+            10.0,
+        )
     else:
         seeds = [int(s) for s in args.seeds.split(",")]
-        size, limit = dict(days=28, chairs=6, nurses=3, therapists=5, patients=150), 60.0
+        size, limit = {"days": 28, "chairs": 6, "nurses": 3, "therapists": 5, "patients": 150}, 60.0
     limit = args.time_limit or limit
 
     print(
