@@ -1,0 +1,1317 @@
+"""Dosing services: the only place that queries the dosing tables, checks roles and audits.
+
+The clinical rules are pure (``trellis.core.safety`` for the pre-dose check, dose, monitoring
+alerts, vitals schedule and discharge readiness; ``trellis.core.rems`` for the Patient
+Monitoring Form); these functions feed them what was recorded and store what they decide.
+A dose is recorded on the episode through ``care.services.record_event(…, "dose_given")``,
+which enforces the first-dose gate; this app contributes the REMS enrolment fact to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from trellis.accounts.models import CLINICAL_ROLES, Program, Role, Room
+from trellis.accounts.services import has_any_role, require_roles
+from trellis.audit.models import Action
+from trellis.audit.services import record
+from trellis.care import services as care
+from trellis.care.models import Episode
+from trellis.core import rems
+from trellis.core.errors import Conflict, InvalidInput
+from trellis.core.safety import (
+    DEFAULT_THRESHOLDS,
+    DischargeInputs,
+    MissingItem,
+    PredoseRecord,
+    Readiness,
+    SafetyThresholds,
+    VitalsDue,
+    compute_dose,
+    discharge_readiness,
+    dose_rule_from_protocol,
+    monitoring_alerts,
+    predose_checklist,
+    predose_decision,
+    track_requirements_from_protocol,
+    vitals_due,
+)
+from trellis.core.safety import (
+    Observation as CoreObservation,
+)
+from trellis.dosing.models import (
+    IN_CHAIR,
+    AdverseEvent,
+    Amendment,
+    Discharge,
+    DosingSession,
+    DosingSettings,
+    Observation,
+    RemsCertification,
+    RemsEnrolment,
+    RemsForm,
+    Status,
+)
+from trellis.patients.models import Patient
+
+# Who runs a session (pre-dose check, dose, vitals, discharge, signing).
+DOSING_ROLES = frozenset({Role.NURSE, Role.PRESCRIBER})
+# Who sees the live board.
+BOARD_ROLES = DOSING_ROLES | {Role.ADMIN}
+# Who keeps the REMS paperwork (enrolment, forms due, submission).
+REMS_ROLES = frozenset({Role.NURSE, Role.PRESCRIBER, Role.ADMIN, Role.COORDINATOR})
+
+#: Fields a signed record can be corrected in, by amendment (value shown beside the original).
+AMENDABLE_FIELDS = {
+    "lot_number": "Lot number",
+    "released_to": "Released to",
+    "notes": "Session notes",
+    "adverse_events": "Adverse events",
+    "observations": "Monitoring observations",
+}
+
+
+def _audit(
+    user: Any,
+    action: str,
+    session: DosingSession | None,
+    obj: Any,
+    request: HttpRequest | None,
+    detail: dict[str, Any] | None = None,
+    *,
+    program: Program | None = None,
+    patient_id: Any = None,
+) -> None:
+    record(
+        action=action,
+        request=request,
+        actor=user,
+        program=program or (session.program if session else None),
+        patient_id=patient_id or (session.patient_id if session else None),
+        obj=obj,
+        detail=detail or {},
+    )
+
+
+# --- program settings and REMS certification ----------------------------------------------------
+
+
+def thresholds_for(program: Program) -> SafetyThresholds:
+    """The program's safety thresholds: CLINICAL.md §5 ★ defaults with its validated overrides."""
+    row = DosingSettings.objects.filter(program=program).first()
+    if row is None or not row.thresholds:
+        return DEFAULT_THRESHOLDS
+    return SafetyThresholds.from_mapping(row.thresholds, where="thresholds")
+
+
+def threshold_overrides(program: Program) -> dict[str, Any]:
+    row = DosingSettings.objects.filter(program=program).first()
+    return dict(row.thresholds) if row else {}
+
+
+@transaction.atomic
+def save_thresholds(
+    user: Any, program: Program, overrides: dict[str, Any], *, request: HttpRequest | None = None
+) -> SafetyThresholds:
+    """Store a program's threshold overrides (admin only); refused whole if any value is bad."""
+    require_roles(user, program, [Role.ADMIN])
+    result = SafetyThresholds.from_mapping(overrides, where="thresholds")
+    row, _ = DosingSettings.objects.get_or_create(program=program)
+    row.thresholds = dict(overrides)
+    row.updated_by = user
+    row.save()
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=row,
+        detail={"keys": sorted(overrides)},
+    )
+    return result
+
+
+def certification_in_force(program: Program, on: date | None = None) -> RemsCertification | None:
+    """The program's REMS setting certification in force on ``on`` (today by default)."""
+    day = on or timezone.localdate()
+    return (
+        RemsCertification.objects.filter(program=program, certified_on__lte=day)
+        .exclude(revoked_on__lte=day)
+        .first()
+    )
+
+
+def setting_certified(program: Program, on: date | None = None) -> bool:
+    """Whether the program is a certified REMS outpatient setting (booking calls this too)."""
+    return certification_in_force(program, on) is not None
+
+
+def require_certified_setting(program: Program, on: date | None = None) -> RemsCertification:
+    """Raise :class:`Conflict` unless the setting is REMS-certified: an uncertified setting
+    cannot book or record an esketamine dose (Spravato REMS, CLINICAL.md §4)."""
+    cert = certification_in_force(program, on)
+    if cert is None:
+        raise Conflict(
+            "This setting is not certified in the Spravato REMS: esketamine cannot be booked or "
+            "given here. An admin records the certification on the dosing settings page."
+        )
+    return cert
+
+
+def certifications(program: Program) -> QuerySet[RemsCertification]:
+    return RemsCertification.objects.filter(program=program)
+
+
+@transaction.atomic
+def record_certification(
+    user: Any,
+    program: Program,
+    *,
+    setting_name: str,
+    authorised_representative: str,
+    certified_on: date,
+    certification_id: str = "",
+    request: HttpRequest | None = None,
+) -> RemsCertification:
+    require_roles(user, program, [Role.ADMIN])
+    if not setting_name.strip():
+        raise InvalidInput("setting_name", "give the setting's name as certified")
+    if not authorised_representative.strip():
+        raise InvalidInput("authorised_representative", "give the authorised representative")
+    if certified_on > timezone.localdate():
+        raise InvalidInput("certified_on", "cannot be in the future")
+    cert = RemsCertification.objects.create(
+        program=program,
+        setting_name=setting_name.strip(),
+        authorised_representative=authorised_representative.strip(),
+        certified_on=certified_on,
+        certification_id=certification_id.strip(),
+        recorded_by=user,
+    )
+    record(action=Action.CREATE, request=request, actor=user, program=program, obj=cert)
+    return cert
+
+
+# --- REMS patient enrolment -----------------------------------------------------------------------
+
+
+def enrolment_of(user: Any, patient: Patient) -> RemsEnrolment | None:
+    return RemsEnrolment.objects.visible_to(user).filter(patient=patient).first()
+
+
+def _enrolled(patient_id: Any) -> RemsEnrolment | None:
+    return RemsEnrolment.objects.filter(patient_id=patient_id).first()
+
+
+def rems_fact(episode: Episode) -> dict[str, Any]:
+    """First-dose fact for ``care``: the patient's REMS enrolment is on file."""
+    return {"rems_enrolled": _enrolled(episode.patient_id) is not None}
+
+
+@transaction.atomic
+def enrol_patient(
+    user: Any,
+    patient: Patient,
+    *,
+    rems_patient_id: str,
+    enrolled_on: date,
+    request: HttpRequest | None = None,
+) -> RemsEnrolment:
+    """Record the patient's REMS enrolment (REMS patient id and date)."""
+    require_roles(user, patient.program, REMS_ROLES)
+    rems_id = rems_patient_id.strip()
+    if not rems_id:
+        raise InvalidInput("rems_patient_id", "give the REMS patient id from the enrolment form")
+    if enrolled_on > timezone.localdate():
+        raise InvalidInput("enrolled_on", "cannot be in the future")
+    if RemsEnrolment.objects.filter(patient=patient).exists():
+        raise Conflict("This patient is already enrolled in the REMS.")
+    row = RemsEnrolment.objects.create(
+        program=patient.program,
+        patient=patient,
+        rems_patient_id=rems_id,
+        enrolled_on=enrolled_on,
+        recorded_by=user,
+    )
+    _audit(user, Action.CREATE, None, row, request, program=patient.program, patient_id=patient.pk)
+    return row
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
+def dosing_chairs(program: Program) -> QuerySet[Room]:
+    return Room.objects.filter(
+        site__program=program, kind=Room.Kind.DOSING_CHAIR, active=True
+    ).select_related("site")
+
+
+def session_exists(episode: Episode, dose_index: int) -> bool:
+    return DosingSession.objects.filter(episode=episode, dose_index=dose_index).exists()
+
+
+def next_dose_index(episode: Episode) -> int:
+    given = care.events_of(episode).filter(kind="dose_given").values_list("index", flat=True)
+    return max((i or 0 for i in given), default=0) + 1
+
+
+def _protocol(session_or_episode: DosingSession | Episode) -> Any:
+    episode = (
+        session_or_episode.episode
+        if isinstance(session_or_episode, DosingSession)
+        else session_or_episode
+    )
+    return care.protocol_of(episode)
+
+
+@transaction.atomic
+def start_session(
+    user: Any,
+    episode: Episode,
+    *,
+    chair: Room | None = None,
+    dose_event: Any = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """Open today's session for the episode's next dose: the pre-dose check starts.
+
+    Esketamine (Spravato REMS, CLINICAL.md §4): the setting must be certified and the patient
+    enrolled before any session opens. ``dose_event`` (a ``dose_given`` event already on the
+    episode) documents a dose recorded before this record existed (demo, import): the session
+    takes its index and :func:`start_dose` links it instead of recording it again.
+    """
+    require_roles(user, episode.program, DOSING_ROLES)
+    protocol = _protocol(episode)
+    if not episode.is_active and dose_event is None:
+        raise Conflict("This course is no longer active.")
+    if protocol.drug == "esketamine":
+        require_certified_setting(episode.program)
+        if _enrolled(episode.patient_id) is None:
+            raise Conflict(
+                "The patient is not enrolled in the Spravato REMS: record the enrolment first."
+            )
+    if DosingSession.objects.filter(episode=episode, status__in=IN_CHAIR).exists():
+        raise Conflict("This course already has a session in progress.")
+    if chair is not None:
+        if chair.site.program_id != episode.program_id or chair.kind != Room.Kind.DOSING_CHAIR:
+            raise InvalidInput("chair", "choose one of this program's dosing chairs")
+        if DosingSession.objects.filter(chair=chair, status__in=IN_CHAIR).exists():
+            raise InvalidInput("chair", f"{chair.name} is taken by another patient")
+    index = next_dose_index(episode)
+    if dose_event is not None:
+        if dose_event.episode_id != episode.pk or dose_event.kind != "dose_given":
+            raise InvalidInput("dose_event", "must be a dose_given event of this episode")
+        if DosingSession.objects.filter(episode=episode, dose_index=dose_event.index).exists():
+            raise Conflict("This dose already has a session record.")
+        index = dose_event.index
+    session = DosingSession.objects.create(
+        program=episode.program,
+        patient=episode.patient,
+        episode=episode,
+        dose_index=index,
+        dose_event_id=dose_event.pk if dose_event is not None else None,
+        chair=chair,
+        drug=protocol.drug,
+        route=protocol.route,
+        created_by=user,
+    )
+    _audit(user, Action.CREATE, session, session, request, {"dose_index": session.dose_index})
+    return session
+
+
+def _sessions(user: Any) -> QuerySet[DosingSession]:
+    return DosingSession.objects.visible_to(user).select_related(
+        "patient", "episode", "chair", "program"
+    )
+
+
+def get_session(
+    user: Any, session_id: Any, *, request: HttpRequest | None = None, audit: bool = True
+) -> DosingSession:
+    """One session, 404 unless visible to ``user``; audited as a view."""
+    try:
+        session = _sessions(user).get(pk=session_id)
+    except (DosingSession.DoesNotExist, ValueError, ValidationError) as exc:
+        record(
+            action=Action.DENIED,
+            request=request,
+            actor=user,
+            object_type="dosing.dosingsession",
+            object_id=str(session_id)[:100],
+        )
+        raise Http404("No such session") from exc
+    if audit:
+        _audit(user, Action.VIEW, session, session, request)
+    return session
+
+
+def sessions_of(user: Any, patient: Patient) -> QuerySet[DosingSession]:
+    return _sessions(user).filter(patient=patient).order_by("-dose_index")
+
+
+def episode_for_new_session(user: Any, patient: Patient) -> Episode | None:
+    """The patient's active episode (a new session is opened on it)."""
+    return care.episodes_of(user, patient).exclude(phase__in=["completed", "withdrawn"]).first()
+
+
+def _require_open(session: DosingSession) -> None:
+    if session.is_signed:
+        raise Conflict("This session record is signed: it cannot be edited. Add an amendment.")
+
+
+def _require_status(session: DosingSession, *allowed: str, doing: str) -> None:
+    _require_open(session)
+    if session.status not in allowed:
+        raise Conflict(f"Cannot {doing} while the session is {session.get_status_display()}.")
+
+
+# --- pre-dose check -------------------------------------------------------------------------------
+
+PREDOSE_FIELDS = tuple(
+    f.name
+    for f in fields(PredoseRecord)
+    if f.name not in ("override", "pregnancy_review", "clinician_contact_by", "prescriber_sign_off")
+)
+
+
+def _name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def predose_record(session: DosingSession) -> PredoseRecord:
+    """The recorded pre-dose check as the pure rule's :class:`PredoseRecord`."""
+    data = {k: v for k, v in session.predose.items() if k in PREDOSE_FIELDS}
+    contact = session.predose.get("clinician_contact_by")
+    if contact:
+        data["clinician_contact_by"] = contact
+    review = session.predose.get("pregnancy_review")
+    if review:
+        data["pregnancy_review"] = review
+    if session.override_by_id and session.override_reason:
+        data["override"] = {
+            "prescriber": _name(session.override_by),
+            "reason": session.override_reason,
+        }
+    if session.signoff_by_id:
+        data["prescriber_sign_off"] = _name(session.signoff_by)
+    return PredoseRecord.from_mapping(data)
+
+
+def track_requirements(session: DosingSession) -> Any:
+    return track_requirements_from_protocol(_protocol(session))
+
+
+def predose_missing(session: DosingSession) -> list[MissingItem]:
+    """Every pre-dose item still missing; the dose cannot start until this is empty."""
+    return predose_checklist(
+        track_requirements(session), predose_record(session), thresholds_for(session.program)
+    )
+
+
+def predose_hold_reasons(session: DosingSession) -> list[str]:
+    p = session.predose
+    if p.get("systolic") is None or p.get("diastolic") is None:
+        return []
+    decision = predose_decision(
+        p["systolic"],
+        p["diastolic"],
+        p.get("heart_rate"),
+        p.get("spo2"),
+        thresholds_for(session.program),
+    )
+    return list(decision.reasons)
+
+
+@transaction.atomic
+def record_predose(
+    user: Any,
+    session: DosingSession,
+    values: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """Record (or update) the nurse's pre-dose check; validated whole by the pure rule.
+
+    Changing the vitals after a prescriber's override or sign-off clears them: the prescriber
+    must look at the new values.
+    """
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.CHECKING, doing="change the pre-dose check")
+    data: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in (*PREDOSE_FIELDS, "clinician_contact_by"):
+            raise InvalidInput(key, "is not part of the pre-dose check")
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, (set, frozenset, tuple)):
+            value = sorted(value)
+        elif isinstance(value, Decimal):
+            value = float(value)
+        data[key] = value
+    data.setdefault("concomitant_medicines", [])
+    PredoseRecord.from_mapping(data)  # validates every value (raises InvalidInput)
+    old = session.predose
+    vitals = ("systolic", "diastolic", "heart_rate", "spo2")
+    if any(old.get(k) != data.get(k) for k in vitals):
+        data["vitals_at"] = (now or timezone.now()).isoformat()
+        session.override_by = None
+        session.override_reason = ""
+        session.override_at = None
+        session.signoff_by = None
+        session.signoff_at = None
+    else:
+        if old.get("vitals_at"):
+            data["vitals_at"] = old["vitals_at"]
+    if old.get("pregnancy_review"):
+        data["pregnancy_review"] = old["pregnancy_review"]
+    session.predose = data
+    session.predose_by = user
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"predose": sorted(values)})
+    return session
+
+
+@transaction.atomic
+def record_override(
+    user: Any, session: DosingSession, reason: str, *, request: HttpRequest | None = None
+) -> DosingSession:
+    """A prescriber's recorded override of a pre-dose hold, with a reason (CLINICAL.md §5)."""
+    require_roles(user, session.program, [Role.PRESCRIBER])
+    _require_status(session, Status.CHECKING, doing="override the hold")
+    if not predose_hold_reasons(session):
+        raise Conflict("There is no pre-dose hold to override.")
+    if not reason.strip():
+        raise InvalidInput("reason", "say why dosing is safe despite the hold")
+    session.override_by = user
+    session.override_reason = reason.strip()[:500]
+    session.override_at = timezone.now()
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"override": True})
+    return session
+
+
+@transaction.atomic
+def record_pregnancy_review(
+    user: Any, session: DosingSession, reason: str, *, request: HttpRequest | None = None
+) -> DosingSession:
+    require_roles(user, session.program, [Role.PRESCRIBER])
+    _require_status(session, Status.CHECKING, doing="record a pregnancy review")
+    if not reason.strip():
+        raise InvalidInput("reason", "say why dosing is appropriate")
+    session.predose = {
+        **session.predose,
+        "pregnancy_review": {"prescriber": _name(user), "reason": reason.strip()[:500]},
+    }
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"pregnancy_review": True})
+    return session
+
+
+@transaction.atomic
+def sign_off_predose(
+    user: Any, session: DosingSession, *, request: HttpRequest | None = None
+) -> DosingSession:
+    """The prescriber signs off the pre-dose check; refused while any other item is missing."""
+    require_roles(user, session.program, [Role.PRESCRIBER])
+    _require_status(session, Status.CHECKING, doing="sign off the pre-dose check")
+    others = [m for m in predose_missing(session) if m.item != "prescriber_sign_off"]
+    if others:
+        raise Conflict("The pre-dose check is not complete: " + "; ".join(m.detail for m in others))
+    session.signoff_by = user
+    session.signoff_at = timezone.now()
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"prescriber_sign_off": True})
+    return session
+
+
+# --- the dose -------------------------------------------------------------------------------------
+
+
+def dose_rule(session: DosingSession) -> Any:
+    return dose_rule_from_protocol(_protocol(session))
+
+
+@transaction.atomic
+def start_dose(
+    user: Any,
+    session: DosingSession,
+    *,
+    lot_number: str,
+    started_at: datetime | None = None,
+    requested_mg: float | None = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """Give the dose: refused while the pre-dose list is not empty, outside the track's limits
+    (with the reason), for esketamine in an uncertified setting, or at dose 1 while the
+    first-dose gate (REMS enrolment, screening, …) blocks. Records ``dose_given`` on the episode.
+    """
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.CHECKING, doing="start the dose")
+    missing = predose_missing(session)
+    if missing:
+        raise Conflict(
+            "The dose cannot start until the pre-dose list is empty: "
+            + "; ".join(m.detail for m in missing)
+        )
+    if not lot_number.strip():
+        raise InvalidInput("lot_number", "give the lot number on the vial or device pack")
+    start = started_at or timezone.now()
+    if start > timezone.now() + timedelta(minutes=5):
+        raise InvalidInput("started_at", "cannot be in the future")
+    if session.drug == "esketamine":
+        require_certified_setting(session.program, timezone.localtime(start).date())
+    rule = dose_rule(session)
+    weight = session.predose.get("weight_kg")
+    age = session.patient.age_on(timezone.localtime(start).date())
+    plan = compute_dose(
+        rule,
+        weight_kg=weight,
+        age=age,
+        dose_number=session.dose_index,
+        requested_mg=requested_mg,
+        start=start,
+    )
+    if session.dose_event_id is not None:
+        event_id = session.dose_event_id  # recorded before this session record existed
+    else:
+        event_id = care.record_event(
+            user, session.episode, "dose_given", at=start, index=session.dose_index, request=request
+        ).pk
+    session.lot_number = lot_number.strip()
+    session.dose_mg = Decimal(str(plan.mg))
+    session.dose_basis = plan.basis[:300]
+    session.devices = plan.devices
+    session.device_times = [t.isoformat() for t in plan.device_times]
+    session.started_at = start
+    session.dose_event_id = event_id
+    session.monitoring_by = user
+    if session.drug == "esketamine":
+        # The devices are given 5 min apart; administration ends with the last one.
+        session.stopped_at = plan.device_times[-1] if plan.device_times else start
+        session.status = Status.MONITORING
+    else:
+        session.status = Status.DOSING
+    session.save()
+    _audit(
+        user,
+        Action.UPDATE,
+        session,
+        session,
+        request,
+        {"dose_mg": plan.mg, "lot": session.lot_number},
+    )
+    return session
+
+
+@transaction.atomic
+def end_administration(
+    user: Any,
+    session: DosingSession,
+    *,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """The infusion (or injection) ended: monitoring after administration starts."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.DOSING, doing="end the infusion")
+    end = at or timezone.now()
+    assert session.started_at is not None
+    if end < session.started_at:
+        raise InvalidInput("at", "the infusion cannot end before it started")
+    if end > timezone.now() + timedelta(minutes=5):
+        raise InvalidInput("at", "cannot be in the future")
+    session.stopped_at = end
+    session.status = Status.MONITORING
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"stopped": end.isoformat()})
+    return session
+
+
+# --- monitoring -----------------------------------------------------------------------------------
+
+
+def observations_of(session: DosingSession) -> QuerySet[Observation]:
+    return Observation.objects.filter(session=session).select_related("recorded_by")
+
+
+def adverse_events_of(session: DosingSession) -> QuerySet[AdverseEvent]:
+    return AdverseEvent.objects.filter(session=session)
+
+
+def _raise_shared_alert(
+    session: DosingSession, obs: Observation, alerts: list[dict[str, Any]]
+) -> None:
+    """Out-of-range values also go to the shared alerts (if ``trellis.alerts`` provides them)."""
+    try:
+        from trellis.alerts import services as shared
+    except ImportError:  # pragma: no cover - the alerts app is optional for this one
+        return
+    raise_alert = getattr(shared, "raise_alert", None)
+    if raise_alert is None:  # pragma: no cover
+        return
+    chair = session.chair.name if session.chair else "no chair"
+    for alert in alerts:
+        raise_alert(
+            program=session.program,
+            kind="vital_sign",
+            severity="urgent",
+            title=f"{alert['message']} ({chair})",
+            detail=f"Dosing session, dose {session.dose_index}: threshold {alert['threshold']}",
+            dedupe_key=f"dosing:{obs.pk}:{alert['parameter']}",
+            patient=session.patient,
+            source=obs,
+            at=obs.at,
+        )
+
+
+@transaction.atomic
+def record_observation(
+    user: Any,
+    session: DosingSession,
+    *,
+    at: datetime | None = None,
+    values: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> Observation:
+    """Record one set of vitals/observations; out-of-range values raise alerts (CLINICAL.md §5)
+    naming the threshold that fired."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(
+        session, Status.DOSING, Status.MONITORING, Status.READY, doing="record observations"
+    )
+    when = at or timezone.now()
+    if when > timezone.now() + timedelta(minutes=1):
+        raise InvalidInput("at", "cannot be in the future")
+    if session.started_at and when < session.started_at - timedelta(hours=1):
+        raise InvalidInput("at", "is long before the dose started")
+    clean = {k: v for k, v in values.items() if v not in (None, "")}
+    if not clean:
+        raise InvalidInput("systolic", "record at least one value")
+    if ("systolic" in clean) != ("diastolic" in clean):
+        raise InvalidInput("diastolic", "give both systolic and diastolic, or neither")
+    core_obs = CoreObservation.from_mapping(clean)
+    alerts = [a.to_dict() for a in monitoring_alerts(core_obs, thresholds_for(session.program))]
+    obs = Observation.objects.create(
+        session=session,
+        program=session.program,
+        at=when,
+        recorded_by=user,
+        alerts=alerts,
+        **{
+            k: clean.get(k)
+            for k in ("systolic", "diastolic", "heart_rate", "spo2", "moaas", "cadss_total")
+        },
+        dissociation=clean.get("dissociation", ""),
+    )
+    if alerts:
+        _raise_shared_alert(session, obs, alerts)
+    _audit(user, Action.CREATE, session, obs, request, {"alerts": [a["parameter"] for a in alerts]})
+    _refresh_ready(session, when)
+    return obs
+
+
+@transaction.atomic
+def record_adverse_event(
+    user: Any,
+    session: DosingSession,
+    *,
+    at: datetime | None = None,
+    description: str,
+    severity: str,
+    action_taken: str = "",
+    outcome: str = "",
+    resolved: bool = False,
+    request: HttpRequest | None = None,
+) -> AdverseEvent:
+    """Record an adverse event with severity and outcome; open until closed with an outcome."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(
+        session, Status.DOSING, Status.MONITORING, Status.READY, doing="record an adverse event"
+    )
+    if not description.strip():
+        raise InvalidInput("description", "say what happened")
+    if severity not in AdverseEvent.Severity.values:
+        raise InvalidInput("severity", f"choose one of {', '.join(AdverseEvent.Severity.values)}")
+    if resolved and not outcome.strip():
+        raise InvalidInput("outcome", "give the outcome of a resolved event")
+    when = at or timezone.now()
+    event = AdverseEvent.objects.create(
+        session=session,
+        program=session.program,
+        at=when,
+        description=description.strip()[:300],
+        severity=severity,
+        action_taken=action_taken.strip()[:300],
+        outcome=outcome.strip()[:300],
+        closed_at=timezone.now() if resolved else None,
+        closed_by=user if resolved else None,
+        recorded_by=user,
+    )
+    if session.status == Status.READY:
+        session.status = Status.MONITORING
+        session.save()
+    _audit(user, Action.CREATE, session, event, request, {"severity": severity})
+    return event
+
+
+@transaction.atomic
+def close_adverse_event(
+    user: Any,
+    session: DosingSession,
+    event_id: Any,
+    *,
+    outcome: str,
+    request: HttpRequest | None = None,
+) -> AdverseEvent:
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_open(session)
+    try:
+        event = AdverseEvent.objects.get(pk=event_id, session=session)
+    except (AdverseEvent.DoesNotExist, ValueError) as exc:
+        raise Http404("No such adverse event") from exc
+    if not event.is_open:
+        raise Conflict("This adverse event is already closed.")
+    if not outcome.strip():
+        raise InvalidInput("outcome", "give the outcome")
+    event.outcome = outcome.strip()[:300]
+    event.closed_at = timezone.now()
+    event.closed_by = user
+    event.save()
+    _audit(user, Action.UPDATE, session, event, request, {"closed": True})
+    return event
+
+
+@transaction.atomic
+def record_checks(
+    user: Any,
+    session: DosingSession,
+    checks: dict[str, bool | None],
+    *,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """The clinician's end-of-monitoring checks: sedation, dissociation and respiratory
+    depression, each whether it occurred and whether it resolved (REMS form; discharge)."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.MONITORING, Status.READY, doing="record the checks")
+    for effect in ("sedation", "dissociation", "respiratory_depression"):
+        occurred = checks.get(effect)
+        resolved = checks.get(f"{effect}_resolved")
+        if occurred is None:
+            raise InvalidInput(effect, "say whether it occurred")
+        if occurred and resolved is None:
+            raise InvalidInput(f"{effect}_resolved", "say whether it resolved")
+        setattr(session, effect, occurred)
+        setattr(session, f"{effect}_resolved", resolved if occurred else None)
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"checks": True})
+    _refresh_ready(session, at or timezone.now())
+    return session
+
+
+# --- discharge ------------------------------------------------------------------------------------
+
+
+def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
+    """Ready / not ready for discharge with the unmet criteria (CLINICAL.md §5); values not yet
+    recorded count as unmet with their own reason."""
+    now = now or timezone.now()
+    if session.started_at is None:
+        return Readiness(("minimum_observation",), ("the dose has not started",))
+    obs = list(observations_of(session))
+    unmet: list[tuple[str, str]] = []
+    last_moaas = next((o.moaas for o in reversed(obs) if o.moaas is not None), None)
+    last_bp = next(((o.systolic, o.diastolic) for o in reversed(obs) if o.systolic), None)
+    last_spo2 = next((o.spo2 for o in reversed(obs) if o.spo2 is not None), None)
+    p = session.predose
+    if last_moaas is None:
+        unmet.append(("moaas", "no MOAA/S recorded"))
+    if last_bp is None:
+        unmet.append(("bp_below_alert", "no blood pressure recorded during monitoring"))
+    if last_spo2 is None:
+        unmet.append(("spo2", "no SpO2 recorded during monitoring"))
+    if session.drug != "esketamine" and session.stopped_at is None:
+        unmet.append(("minimum_observation", "the infusion has not ended"))
+    if unmet:
+        return Readiness(tuple(u[0] for u in unmet), tuple(u[1] for u in unmet))
+    assert last_bp is not None
+    assert last_moaas is not None
+    assert last_spo2 is not None
+
+    def resolved(effect: str) -> bool:
+        occurred = getattr(session, effect)
+        return occurred is False or getattr(session, f"{effect}_resolved") is True
+
+    inputs = DischargeInputs(
+        drug=session.drug,
+        first_administration=session.started_at,
+        infusion_end=session.stopped_at if session.drug != "esketamine" else None,
+        now=max(now, session.stopped_at or session.started_at),
+        moaas=last_moaas,
+        predose_bp=(int(p["systolic"]), int(p["diastolic"])),
+        last_bp=(int(last_bp[0]), int(last_bp[1] or 0)),
+        spo2=last_spo2,
+        sedation_resolved=resolved("sedation"),
+        dissociation_resolved=resolved("dissociation") and resolved("respiratory_depression"),
+        open_adverse_events=adverse_events_of(session).filter(closed_at__isnull=True).count(),
+        ride_confirmed=bool(p.get("ride_home_confirmed")),
+    )
+    return discharge_readiness(inputs, thresholds_for(session.program))
+
+
+def _refresh_ready(session: DosingSession, now: datetime) -> None:
+    if session.status not in (Status.MONITORING, Status.READY):
+        return
+    ready = readiness(session, now).ready
+    status = Status.READY if ready else Status.MONITORING
+    if ready and session.ready_at is None:
+        session.ready_at = now
+    if status != session.status or (ready and session.ready_at == now):
+        session.status = status
+        session.save()
+
+
+@transaction.atomic
+def discharge(
+    user: Any,
+    session: DosingSession,
+    *,
+    released_to: str,
+    instructions_given: bool,
+    language: str,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Discharge:
+    """Release the patient: refused unless the readiness rule says ready (listing what is
+    unmet), the after-care instructions were given and someone to release to is named."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.MONITORING, Status.READY, doing="discharge")
+    when = at or timezone.now()
+    result = readiness(session, when)
+    if not result.ready:
+        raise Conflict("Not ready for discharge: " + "; ".join(result.details))
+    if not released_to.strip():
+        raise InvalidInput("released_to", "name the person the patient leaves with")
+    if not instructions_given:
+        raise InvalidInput("instructions_given", "give the after-care instructions first")
+    row = Discharge.objects.create(
+        session=session,
+        program=session.program,
+        released_at=when,
+        released_by=user,
+        released_to=released_to.strip()[:200],
+        instructions_given=True,
+        language=language,
+        readiness=result.to_dict(),
+    )
+    if session.ready_at is None:
+        session.ready_at = when
+    session.status = Status.DISCHARGED
+    session.save()
+    _audit(user, Action.CREATE, session, row, request)
+    if session.drug == "esketamine":
+        assemble_rems_form(session)
+    return row
+
+
+def discharge_of(session: DosingSession) -> Discharge | None:
+    return Discharge.objects.filter(session=session).select_related("released_by").first()
+
+
+# --- REMS Patient Monitoring Form -----------------------------------------------------------------
+
+
+def form_to_json(form: rems.PatientMonitoringForm) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(form):
+        value = getattr(form, f.name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def form_from_json(data: dict[str, Any]) -> rems.PatientMonitoringForm:
+    values: dict[str, Any] = {}
+    for f in fields(rems.PatientMonitoringForm):
+        value = data.get(f.name)
+        if value is not None and f.name in ("session_date", "submitted_on"):
+            value = date.fromisoformat(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        if f.name == "prefilled" and value is None:
+            value = ()
+        values[f.name] = value
+    return rems.PatientMonitoringForm(**values)
+
+
+def session_record(session: DosingSession) -> rems.SessionRecord:
+    """What the session recorded, as the REMS module's :class:`SessionRecord`."""
+    p = session.predose
+    enrolment = _enrolled(session.patient_id)
+    cert = certification_in_force(
+        session.program,
+        timezone.localtime(session.started_at).date() if session.started_at else None,
+    )
+    readings: list[rems.BpReading] = []
+    if p.get("systolic") and p.get("diastolic") and session.started_at:
+        at = datetime.fromisoformat(p["vitals_at"]) if p.get("vitals_at") else session.started_at
+        readings.append(rems.BpReading(min(at, session.started_at), p["systolic"], p["diastolic"]))
+    last_obs = None
+    for o in observations_of(session):
+        if o.systolic and o.diastolic:
+            readings.append(rems.BpReading(o.at, o.systolic, o.diastolic))
+        last_obs = o
+    released = discharge_of(session)
+    meds = None
+    if p.get("concomitant_medicines_reviewed"):
+        meds = frozenset(p.get("concomitant_medicines") or [])
+    decision = predose_hold_reasons(session)
+    at_end = None
+    if released is not None:
+        unmet = set(released.readiness.get("unmet", []))
+        at_end = not (unmet & {"bp_below_alert", "bp_within_20_percent", "spo2"})
+        if last_obs is not None and last_obs.alerts:
+            at_end = False
+    events = tuple(
+        f"{e.description} ({e.get_severity_display()}; {e.outcome or 'ongoing'})"
+        for e in adverse_events_of(session)
+    )
+    return rems.SessionRecord(
+        patient=enrolment.rems_patient_id if enrolment else None,
+        setting=cert.setting_name if cert else None,
+        monitoring_hcp=_name(session.monitoring_by) if session.monitoring_by_id else None,
+        session_date=timezone.localtime(session.started_at).date() if session.started_at else None,
+        dose_mg=int(session.dose_mg) if session.dose_mg is not None else None,
+        lot_number=session.lot_number or None,
+        first_device_at=session.started_at,
+        monitoring_end_at=released.released_at if released else None,
+        ready_to_leave_at=session.ready_at,
+        concomitant_medicines=meds,
+        bp_readings=tuple(readings),
+        vitals_acceptable_before=(not decision) if p.get("systolic") else None,
+        vitals_acceptable_at_end=at_end,
+        sedation=session.sedation,
+        sedation_resolved=session.sedation_resolved,
+        dissociation=session.dissociation,
+        dissociation_resolved=session.dissociation_resolved,
+        respiratory_depression=session.respiratory_depression,
+        respiratory_depression_resolved=session.respiratory_depression_resolved,
+        adverse_events=events,
+        session_id=str(session.pk),
+    )
+
+
+def _previous_form(session: DosingSession) -> rems.PatientMonitoringForm | None:
+    prev = (
+        RemsForm.objects.filter(patient_id=session.patient_id)
+        .exclude(session=session)
+        .filter(session_date__lte=timezone.localtime(session.started_at).date())
+        .order_by("-session_date", "-assembled_at")
+        .first()
+        if session.started_at
+        else None
+    )
+    return form_from_json(prev.data) if prev else None
+
+
+def assemble_rems_form(session: DosingSession) -> RemsForm:
+    """Assemble (or re-assemble, until signed) the session's REMS Patient Monitoring Form from
+    what was recorded, pre-filling what carries over from the patient's previous form."""
+    if session.drug != "esketamine":
+        raise Conflict("Only esketamine sessions have a REMS Patient Monitoring Form.")
+    form = rems.assemble_form(session_record(session), _previous_form(session))
+    missing = rems.missing_fields(form)
+    day = form.session_date or timezone.localdate()
+    row = RemsForm.objects.filter(session=session).first()
+    if row is not None and row.submitted_at is not None:
+        return row
+    if row is None:
+        row = RemsForm(session=session, program=session.program, patient=session.patient)
+    row.data = form_to_json(form)
+    row.missing = missing
+    row.session_date = day
+    row.due_on = rems.form_due_date(day)
+    row.assembled_at = timezone.now()
+    row.save()
+    return row
+
+
+def rems_form_of(session: DosingSession) -> RemsForm | None:
+    return RemsForm.objects.filter(session=session).first()
+
+
+def get_rems_form(
+    user: Any, session: DosingSession, *, request: HttpRequest | None = None, export: str = ""
+) -> RemsForm:
+    """The session's REMS form (assembled now if needed); an export is audited as such."""
+    require_roles(user, session.program, REMS_ROLES | CLINICAL_ROLES)
+    row = rems_form_of(session)
+    if row is None:
+        if session.started_at is None:
+            raise Conflict("The dose has not been given yet: there is no REMS form.")
+        if session.is_signed:
+            raise Conflict("This signed session has no REMS form.")
+        row = assemble_rems_form(session)
+    if export:
+        _audit(user, Action.EXPORT, session, row, request, {"format": export})
+    return row
+
+
+def rems_forms_due(
+    user: Any, program: Program | None, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The "REMS forms due" list: unsubmitted forms, soonest due first (7-day deadline)."""
+    if program is None or not has_any_role(user, program, REMS_ROLES):
+        return []
+    today = today or timezone.localdate()
+    rows = list(
+        RemsForm.objects.visible_to(user)
+        .filter(program=program, submitted_at__isnull=True)
+        .select_related("patient", "session")
+    )
+    by_id = {str(r.session_id): r for r in rows}
+    forms = [form_from_json(r.data) for r in rows]
+    for f, r in zip(forms, rows, strict=True):
+        if f.session_date is None:
+            object.__setattr__(f, "session_date", r.session_date)
+    due = rems.forms_due(forms, today)
+    return [{"due": d, "form": by_id[d.session_id or ""]} for d in due if d.session_id in by_id]
+
+
+@transaction.atomic
+def mark_rems_submitted(
+    user: Any, session: DosingSession, *, request: HttpRequest | None = None
+) -> RemsForm:
+    """Mark the form submitted to the REMS: records who and when; refused while incomplete."""
+    require_roles(user, session.program, REMS_ROLES)
+    row = rems_form_of(session)
+    if row is None:
+        raise Conflict("There is no REMS form for this session yet.")
+    if row.submitted_at is not None:
+        raise Conflict("This REMS form was already marked submitted.")
+    if row.missing:
+        raise Conflict("The REMS form is incomplete: " + ", ".join(row.missing))
+    row.submitted_by = user
+    row.submitted_at = timezone.now()
+    row.save()
+    _audit(user, Action.UPDATE, session, row, request, {"submitted": True})
+    return row
+
+
+def rems_csv(row: RemsForm, synthetic: bool) -> str:
+    form = form_from_json(row.data)
+    data = rems.form_to_csv_row(form)
+    out = io.StringIO()
+    columns = [*rems.CSV_COLUMNS, "synthetic"]
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerow({**data, "synthetic": "Y" if synthetic else "N"})
+    return out.getvalue()
+
+
+def rems_lines(row: RemsForm, synthetic: bool) -> list[str]:
+    form = form_from_json(row.data)
+    data = rems.form_to_csv_row(form)
+    lines = ["Spravato REMS - Patient Monitoring Form (data assembled by Trellis)"]
+    if synthetic:
+        lines.append("SYNTHETIC DEMO DATA - not a real patient")
+    lines.append("")
+    for column in rems.CSV_COLUMNS:
+        lines.append(f"{column.replace('_', ' ')}: {data[column] or '(empty)'}")
+    lines.append("")
+    if row.submitted_at:
+        when = timezone.localtime(row.submitted_at)
+        lines.append(f"Submitted {when:%Y-%m-%d %H:%M} by {_name(row.submitted_by)}")
+    else:
+        lines.append(f"Not yet submitted; due {row.due_on.isoformat()}")
+    return lines
+
+
+# --- signing and amendments -----------------------------------------------------------------------
+
+
+def sign_blockers(session: DosingSession) -> list[str]:
+    """What stops signing: not discharged, or (esketamine) an empty REMS form field."""
+    if session.status != Status.DISCHARGED:
+        return ["the patient has not been discharged"]
+    if session.drug == "esketamine":
+        row = rems_form_of(session)
+        missing = row.missing if row else ["(form not assembled)"]
+        if missing:
+            return [f"REMS form field empty: {name}" for name in missing]
+    return []
+
+
+@transaction.atomic
+def sign_session(
+    user: Any, session: DosingSession, *, request: HttpRequest | None = None
+) -> DosingSession:
+    """Sign the session record; from then on it cannot be edited (amendments only)."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_open(session)
+    if session.drug == "esketamine" and session.status == Status.DISCHARGED:
+        assemble_rems_form(session)
+    blockers = sign_blockers(session)
+    if blockers:
+        raise Conflict("The record cannot be signed yet: " + "; ".join(blockers))
+    session.signed_by = user
+    session.signed_at = timezone.now()
+    session.status = Status.SIGNED
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"signed": True})
+    return session
+
+
+def current_value(session: DosingSession, field: str) -> str:
+    if field == "released_to":
+        released = discharge_of(session)
+        return released.released_to if released else ""
+    if field in ("adverse_events", "observations"):
+        return ""
+    return str(getattr(session, field) or "")
+
+
+@transaction.atomic
+def amend(
+    user: Any,
+    session: DosingSession,
+    *,
+    field: str,
+    new_value: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Amendment:
+    """Append a correction to a signed record: author, time, reason, old and new value."""
+    require_roles(user, session.program, DOSING_ROLES)
+    if not session.is_signed:
+        raise Conflict(
+            "Edit the record directly until it is signed; amendments are for signed records."
+        )
+    if field not in AMENDABLE_FIELDS:
+        raise InvalidInput("field", f"choose one of {', '.join(AMENDABLE_FIELDS)}")
+    if not new_value.strip():
+        raise InvalidInput("new_value", "give the corrected value")
+    if not reason.strip():
+        raise InvalidInput("reason", "say why the record is corrected")
+    previous = Amendment.objects.filter(session=session, field=field).last()
+    old = previous.new_value if previous else current_value(session, field)
+    row = Amendment.objects.create(
+        session=session,
+        program=session.program,
+        field=field,
+        old_value=old,
+        new_value=new_value.strip(),
+        reason=reason.strip()[:500],
+        author=user,
+    )
+    _audit(user, Action.CREATE, session, row, request, {"field": field})
+    return row
+
+
+def amendments_of(session: DosingSession) -> QuerySet[Amendment]:
+    return Amendment.objects.filter(session=session).select_related("author")
+
+
+# --- the live board -------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardRow:
+    session: DosingSession
+    minutes: int | None
+    due: VitalsDue | None
+    last: Observation | None
+    alerts: list[dict[str, Any]]
+    readiness: Readiness | None
+    missing: list[MissingItem]
+    open_events: int
+
+
+def board(
+    user: Any,
+    program: Program | None,
+    now: datetime | None = None,
+    *,
+    request: HttpRequest | None = None,
+) -> list[BoardRow]:
+    """Every patient in a chair: timer, vitals due next, last values, alerts, readiness."""
+    if program is None:
+        return []
+    require_roles(user, program, BOARD_ROLES)
+    now = now or timezone.now()
+    th = thresholds_for(program)
+    rows = []
+    sessions = (
+        _sessions(user)
+        .filter(program=program, status__in=IN_CHAIR)
+        .order_by("chair__name", "created_at")
+    )
+    for s in sessions:
+        obs = list(observations_of(s))
+        minutes = int((now - s.started_at).total_seconds() // 60) if s.started_at else None
+        due = None
+        if s.started_at is not None:
+            times = [o.at for o in obs if o.systolic is not None and o.at <= now]
+            if s.predose.get("vitals_at"):
+                times.append(min(datetime.fromisoformat(s.predose["vitals_at"]), s.started_at))
+            due = vitals_due(
+                s.drug,
+                s.started_at,
+                s.stopped_at if s.drug != "esketamine" else None,
+                max(now, s.started_at),
+                [t for t in times if t <= max(now, s.started_at)],
+                th,
+            )
+        # Alerts shown: those of the latest reading of each parameter (older ones resolved).
+        latest: dict[str, dict[str, Any]] = {}
+        seen: set[str] = set()
+        for o in reversed(obs):
+            for param in ("systolic", "diastolic", "heart_rate", "spo2", "moaas"):
+                if getattr(o, param) is None or param in seen:
+                    continue
+                seen.add(param)
+                for a in o.alerts:
+                    if a["parameter"] == param:
+                        latest[param] = {**a, "at": o.at}
+        rows.append(
+            BoardRow(
+                session=s,
+                minutes=minutes,
+                due=due,
+                last=obs[-1] if obs else None,
+                alerts=list(latest.values()),
+                readiness=readiness(s, now) if s.started_at else None,
+                missing=predose_missing(s) if s.status == Status.CHECKING else [],
+                open_events=sum(1 for e in adverse_events_of(s) if e.is_open),
+            )
+        )
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=program,
+        object_type="dosing.board",
+        detail={"sessions": len(rows)},
+    )
+    return rows
+
+
+def in_chair_count(user: Any, program: Program | None) -> int:
+    if program is None:
+        return 0
+    return _sessions(user).filter(program=program, status__in=IN_CHAIR).count()
