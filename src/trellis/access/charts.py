@@ -115,7 +115,9 @@ def _rows(dimension: str, stats: core_equity.DimensionStats, stage: str) -> list
     return rows
 
 
-def bar_svg(chart_id: str, title: str, desc: str, bars: list[tuple[str, Decimal | None, str]]) -> SafeString:
+def bar_svg(
+    chart_id: str, title: str, desc: str, bars: list[tuple[str, Decimal | None, str]]
+) -> SafeString:
     """Horizontal bars of rates (0–1): (label, rate or None, the text shown at the bar's end)."""
     height = ROW_HEIGHT * len(bars) + 10
     width = LABEL_WIDTH + BAR_WIDTH + 110
@@ -160,9 +162,12 @@ def dimension_views(report: core_equity.EquityReport, stage: str) -> list[dict[s
         shown = [f"{r['label']}: {r['rate_text']}" for r in rows if not r["is_total"]]
         svg = bar_svg(
             f"chart-{name}",
-            _("%(stage)s rate by %(dimension)s") % {"stage": stage_label, "dimension": label.lower()},
-            _("Share of each group's episodes that reached “%(stage)s”: %(values)s. "
-              "Suppressed groups have no bar.")
+            _("%(stage)s rate by %(dimension)s")
+            % {"stage": stage_label, "dimension": label.lower()},
+            _(
+                "Share of each group's episodes that reached “%(stage)s”: %(values)s. "
+                "Suppressed groups have no bar."
+            )
             % {"stage": stage_label, "values": "; ".join(shown)},
             bars,
         )
@@ -198,7 +203,9 @@ def funnel_svg(report: core_equity.EquityReport) -> SafeString:
     for name in core_equity.FUNNEL:
         s = total.stages[name]
         rate = s.rate if isinstance(s.rate, Decimal) else None
-        bars.append((str(STAGE_LABELS[name]), rate, f"{show(s.count)} ({show(s.rate, percent=True)})"))
+        bars.append(
+            (str(STAGE_LABELS[name]), rate, f"{show(s.count)} ({show(s.rate, percent=True)})")
+        )
     return bar_svg(
         "chart-funnel",
         _("The care funnel, all episodes"),

@@ -41,22 +41,49 @@ DOCUMENTS = [
 # Typical made-up terms per payer kind: percent paid after the deductible, deductible left,
 # out-of-pocket maximum left; IV ketamine (off-label) is covered only where marked.
 TERMS: dict[str, dict[str, Any]] = {
-    "medicaid": {"percent": 100, "deductible": "0", "oop": None, "ketamine_iv": False,
-                 "plan": "State Medicaid (synthetic)"},
-    "medicare": {"percent": 80, "deductible": "257.00", "oop": None, "ketamine_iv": False,
-                 "plan": "Original Medicare Part B (synthetic)"},
-    "commercial": {"percent": 80, "deductible": "750.00", "oop": "3500.00", "ketamine_iv": True,
-                   "plan": "Example Health PPO (synthetic)"},
-    "va_tricare": {"percent": 100, "deductible": "0", "oop": None, "ketamine_iv": False,
-                   "plan": "TRICARE Select (synthetic)"},
-    "other": {"percent": 50, "deductible": "0", "oop": None, "ketamine_iv": False,
-              "plan": "County indigent care programme (synthetic)"},
+    "medicaid": {
+        "percent": 100,
+        "deductible": "0",
+        "oop": None,
+        "ketamine_iv": False,
+        "plan": "State Medicaid (synthetic)",
+    },
+    "medicare": {
+        "percent": 80,
+        "deductible": "257.00",
+        "oop": None,
+        "ketamine_iv": False,
+        "plan": "Original Medicare Part B (synthetic)",
+    },
+    "commercial": {
+        "percent": 80,
+        "deductible": "750.00",
+        "oop": "3500.00",
+        "ketamine_iv": True,
+        "plan": "Example Health PPO (synthetic)",
+    },
+    "va_tricare": {
+        "percent": 100,
+        "deductible": "0",
+        "oop": None,
+        "ketamine_iv": False,
+        "plan": "TRICARE Select (synthetic)",
+    },
+    "other": {
+        "percent": 50,
+        "deductible": "0",
+        "oop": None,
+        "ketamine_iv": False,
+        "plan": "County indigent care programme (synthetic)",
+    },
 }
 
 
 def load_demo_rurality() -> tuple[dict[str, str], str]:
-    text = resources.files("trellis.access").joinpath("data", "demo_rurality.yaml").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("trellis.access")
+        .joinpath("data", "demo_rurality.yaml")
+        .read_text(encoding="utf-8")
     )
     data = yaml.safe_load(text)
     return {str(k): v for k, v in data["table"].items()}, str(data["source"])
@@ -116,8 +143,15 @@ def seed_access(ctx: DemoContext) -> None:
         kwargs: dict[str, Any] = {"payer": patient.payer}
         terms = TERMS.get(patient.payer)
         if terms is not None:
-            items = ["preparation", "integration", "peer_circle", "assessment", "follow_up",
-                     "esketamine_56", "esketamine_84"]
+            items = [
+                "preparation",
+                "integration",
+                "peer_circle",
+                "assessment",
+                "follow_up",
+                "esketamine_56",
+                "esketamine_84",
+            ]
             if terms["ketamine_iv"]:
                 items.append("ketamine_iv")
             kwargs.update(

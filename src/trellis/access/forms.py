@@ -151,7 +151,12 @@ class ScheduleForm(forms.Form):
 
     def rows(self) -> list[list[forms.BoundField]]:
         return [
-            [self[f"label_{i}"], self[f"max_percent_{i}"], self[f"discount_{i}"], self[f"nominal_fee_{i}"]]
+            [
+                self[f"label_{i}"],
+                self[f"max_percent_{i}"],
+                self[f"discount_{i}"],
+                self[f"nominal_fee_{i}"],
+            ]
             for i in range(SCHEDULE_ROWS)
         ]
 
@@ -352,7 +357,9 @@ class CoverageForm(forms.Form):
             "rems_enrolled_on": d.get("rems_enrolled_on"),
             "percent_covered": percents,
             "deductible_remaining": Decimal(0) if uninsured else d["deductible_remaining"],
-            "out_of_pocket_max_remaining": None if uninsured else d.get("out_of_pocket_max_remaining"),
+            "out_of_pocket_max_remaining": None
+            if uninsured
+            else d.get("out_of_pocket_max_remaining"),
         }
 
     def add_service_error(self, exc: InvalidInput) -> None:
@@ -383,9 +390,7 @@ class CostForm(forms.Form):
     def __init__(self, *args: Any, has_episode: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         first = (
-            [("", _("The active course's plan"))]
-            if has_episode
-            else [("", _("Choose a track"))]
+            [("", _("The active course's plan"))] if has_episode else [("", _("Choose a track"))]
         )
         self.fields["protocol"].choices = first + [  # type: ignore[attr-defined]
             (p.id, p.title) for p in list_protocols()

@@ -125,8 +125,12 @@ class FeeAssessment(models.Model):
     year = models.PositiveSmallIntegerField(_("guideline year"))
     region = models.CharField(_("region"), max_length=12, choices=Region.choices)
     household_size = models.PositiveSmallIntegerField(_("household size"))
-    annual_income = models.DecimalField(_("annual household income (USD)"), max_digits=12, decimal_places=2)
-    document_kind = models.CharField(_("document seen"), max_length=20, choices=DocumentKind.choices)
+    annual_income = models.DecimalField(
+        _("annual household income (USD)"), max_digits=12, decimal_places=2
+    )
+    document_kind = models.CharField(
+        _("document seen"), max_length=20, choices=DocumentKind.choices
+    )
     document_note = models.CharField(_("document note"), max_length=300, blank=True)
     document_date = models.DateField(_("document date"))
     poverty_guideline = models.PositiveIntegerField()
@@ -167,9 +171,15 @@ class Coverage(models.Model):
     prior_auth_status = models.CharField(
         _("prior authorisation"), max_length=12, choices=PriorAuth.choices
     )
-    prior_auth_requested_on = models.DateField(_("prior authorisation requested"), null=True, blank=True)
-    prior_auth_decided_on = models.DateField(_("prior authorisation decided"), null=True, blank=True)
-    prior_auth_expires_on = models.DateField(_("prior authorisation expires"), null=True, blank=True)
+    prior_auth_requested_on = models.DateField(
+        _("prior authorisation requested"), null=True, blank=True
+    )
+    prior_auth_decided_on = models.DateField(
+        _("prior authorisation decided"), null=True, blank=True
+    )
+    prior_auth_expires_on = models.DateField(
+        _("prior authorisation expires"), null=True, blank=True
+    )
     rems_enrolled_on = models.DateField(_("REMS patient enrolment noted"), null=True, blank=True)
     # Terms for the cost estimate (trellis.core.cost.make_coverage): item -> percent / "copay".
     percent_covered = models.JSONField(default=dict, blank=True)

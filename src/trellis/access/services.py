@@ -72,9 +72,7 @@ class ScheduleRefused(InvalidInput):
     """A schedule that breaks a structural or HRSA rule; ``violations`` says which."""
 
     def __init__(self, violations: Sequence[core_fees.Violation]) -> None:
-        super().__init__(
-            "schedule", "; ".join(f"{v.rule}: {v.message}" for v in violations)
-        )
+        super().__init__("schedule", "; ".join(f"{v.rule}: {v.message}" for v in violations))
         self.violations = list(violations)
 
 
@@ -228,7 +226,8 @@ def set_rurality_table(
 
 def fee_assessments_of(user: Any, patient: Patient) -> QuerySet[FeeAssessment]:
     """The patient's assessments, newest first (empty unless ``user`` may see the patient)."""
-    return FeeAssessment.objects.visible_to(user).filter(patient=patient)
+    rows: QuerySet[FeeAssessment] = FeeAssessment.objects.visible_to(user).filter(patient=patient)
+    return rows
 
 
 def latest_fee_assessment(user: Any, patient: Patient) -> FeeAssessment | None:
@@ -260,7 +259,9 @@ def assess_patient_fee(
     require_roles(user, patient.program, FEE_ROLES)
     today = today or _today()
     if region not in Region.values:
-        raise InvalidInput("region", f"unknown region {region!r} (known: {', '.join(Region.values)})")
+        raise InvalidInput(
+            "region", f"unknown region {region!r} (known: {', '.join(Region.values)})"
+        )
     if document_kind not in DocumentKind.values:
         raise InvalidInput("document_kind", f"unknown document kind {document_kind!r}")
     note = " ".join(document_note.split())
@@ -269,9 +270,7 @@ def assess_patient_fee(
     if document_date > today:
         raise InvalidInput("document_date", "the document date cannot be in the future")
     current = current_schedule(patient.program)
-    result = core_fees.assess_fee(
-        year, region, household_size, annual_income, current.schedule
-    )
+    result = core_fees.assess_fee(year, region, household_size, annual_income, current.schedule)
     row = FeeAssessment.objects.create(
         patient=patient,
         program=patient.program,
@@ -323,7 +322,8 @@ def core_fee(row: FeeAssessment) -> core_fees.FeeAssessment:
 
 
 def coverages_of(user: Any, patient: Patient) -> QuerySet[Coverage]:
-    return Coverage.objects.visible_to(user).filter(patient=patient)
+    rows: QuerySet[Coverage] = Coverage.objects.visible_to(user).filter(patient=patient)
+    return rows
 
 
 def current_coverage(user: Any, patient: Patient) -> Coverage | None:
@@ -490,8 +490,7 @@ class CostEstimate:
     @property
     def savings_eligible(self) -> bool:
         return any(
-            i.key == "manufacturer_savings" and i.status == "eligible"
-            for i in self.checklist.items
+            i.key == "manufacturer_savings" and i.status == "eligible" for i in self.checklist.items
         )
 
     def summary_lines(self) -> list[dict[str, Any]]:
@@ -531,9 +530,7 @@ def _dose_mgs(
         # The higher label dose: an estimate should not promise less than the course may cost.
         later = max(allowed) if allowed else first
     elif allowed and later_dose_mg not in allowed:
-        raise InvalidInput(
-            "later_dose_mg", f"this track doses {' or '.join(map(str, allowed))} mg"
-        )
+        raise InvalidInput("later_dose_mg", f"this track doses {' or '.join(map(str, allowed))} mg")
     else:
         later = later_dose_mg
     return first, later
@@ -569,16 +566,18 @@ def estimate_course_cost(
         activities = [(a.kind, a.name) for a in planned.activities]
         source = "plan"
     else:
-        episode = care.episodes_of(user, patient).exclude(phase__in=["completed", "withdrawn"]).first()
+        episode = (
+            care.episodes_of(user, patient).exclude(phase__in=["completed", "withdrawn"]).first()
+        )
         if episode is None:
             raise InvalidInput("protocol", "choose a track: this patient has no active course")
         protocol = care.protocol_of(episode)
         adapt = tuple(episode.adaptations)
         activities = [
             (a.kind, a.name)
-            for a in care.activities_of(episode).exclude(status="cancelled").order_by(
-                "target", "id"
-            )
+            for a in care.activities_of(episode)
+            .exclude(status="cancelled")
+            .order_by("target", "id")
         ]
         source = "episode"
     first_mg, later_mg = _dose_mgs(protocol, patient, later_dose_mg, today)
@@ -669,7 +668,9 @@ def equity_records(program: Program, as_of: date) -> list[core_equity.EpisodeRec
         coverages[cv.patient_id] = cv
     records = []
     for patient in program.patients.all().order_by("pk"):
-        for episode in patient.episodes.filter(referred_on__lte=as_of).order_by("referred_on"):
+        # The reverse relation of care.Episode.patient (care owns the model).
+        episodes = patient.episodes  # type: ignore[attr-defined]
+        for episode in episodes.filter(referred_on__lte=as_of).order_by("referred_on"):
             protocol = care.protocol_of(episode)
             events = [e for e in care.events_of(episode) if e.at <= end]
             doses = {e.index for e in events if e.kind == "dose_given"}
@@ -695,9 +696,9 @@ def equity_records(program: Program, as_of: date) -> list[core_equity.EpisodeRec
             first_mg, later_mg = _dose_mgs(protocol, patient, None, as_of)
             acts = [
                 (a.kind, a.name)
-                for a in care.activities_of(episode).exclude(status="cancelled").order_by(
-                    "target", "id"
-                )
+                for a in care.activities_of(episode)
+                .exclude(status="cancelled")
+                .order_by("target", "id")
             ]
             billed = billed_sessions(
                 protocol.drug, acts, first_dose_mg=first_mg, later_dose_mg=later_mg

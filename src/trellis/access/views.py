@@ -28,6 +28,7 @@ from trellis.access.forms import (
 from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import CLINICAL_ROLES
 from trellis.accounts.services import has_any_role
+from trellis.core import cost as core_cost
 from trellis.core import equity as core_equity
 from trellis.core.errors import InvalidInput
 from trellis.patients import services as patient_services
@@ -44,7 +45,7 @@ PRINT_LANGUAGES = ("en", "es")
 def fee(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patient_services.get_patient(request.user, patient_id, request=request)
     can_assess = has_any_role(request.user, patient.program, services.FEE_ROLES)
-    initial = {}
+    initial: dict[str, Any] = {}
     if patient.household_size:
         initial["household_size"] = patient.household_size
     if patient.annual_income is not None:
@@ -93,7 +94,10 @@ def coverage(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patient_services.get_patient(request.user, patient_id, request=request)
     can_edit = has_any_role(request.user, patient.program, services.FEE_ROLES)
     current = services.current_coverage(request.user, patient)
-    initial: dict[str, Any] = {"payer": patient.payer or "uninsured", "prior_auth_status": "not_needed"}
+    initial: dict[str, Any] = {
+        "payer": patient.payer or "uninsured",
+        "prior_auth_status": "not_needed",
+    }
     if current is not None:
         initial = {
             "payer": current.payer,
@@ -132,7 +136,7 @@ def coverage(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         "history": services.coverages_of(request.user, patient)[:10],
         "checklists": [
             services.payer_checklist(payer, None),
-            services.core_cost.coverage_checklist(payer, "ketamine_iv"),
+            core_cost.coverage_checklist(payer, "ketamine_iv"),
         ],
         "payer": payer,
         "savings_eligible": services.savings_programme_eligible(payer),
@@ -214,7 +218,9 @@ def cost_print(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
             "other_language": patient.preferred_language not in PRINT_LANGUAGES,
             **_cost_context(estimate),
         }
-        response = render(request, "access/cost_print.html", context, status=200 if estimate else 400)
+        response = render(
+            request, "access/cost_print.html", context, status=200 if estimate else 400
+        )
     return response
 
 
@@ -234,7 +240,9 @@ def schedule(request: TrellisRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                row = services.save_schedule(request.user, program, form.schedule_data(), request=request)
+                row = services.save_schedule(
+                    request.user, program, form.schedule_data(), request=request
+                )
             except services.ScheduleRefused as exc:
                 form.add_violations(exc.violations)
             except InvalidInput as exc:
@@ -259,7 +267,9 @@ def prices(request: TrellisRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                row = services.save_prices(request.user, program, form.cleaned_data, request=request)
+                row = services.save_prices(
+                    request.user, program, form.cleaned_data, request=request
+                )
             except InvalidInput as exc:
                 item = exc.field.removeprefix("prices.")
                 form.add_error(item if item in form.fields else None, exc.detail)

@@ -19,3 +19,11 @@ def percent(value: Fraction | Decimal | int | None) -> str:
         value = Decimal(value.numerator) / Decimal(value.denominator)
     text = format(Decimal(value), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def payer_label(value: str) -> str:
+    """The payer kind's label (e.g. "VA / TRICARE") for a stored key."""
+    from trellis.patients.models import Payer
+
+    return str(dict(Payer.choices).get(value, value))
