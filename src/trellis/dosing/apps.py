@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,6 @@ class DosingConfig(AppConfig):
             CHART_PANELS.append(panels.dosing_panel)
         if panels.board_card not in CARD_PROVIDERS:
             CARD_PROVIDERS.append(panels.board_card)
-        nav_item(_("Dosing board"), "dosing:board", BOARD_ROLES, order=30)
-        nav_item(_("REMS forms"), "dosing:rems_due", REMS_ROLES, order=35)
-        nav_item(_("Dosing settings"), "dosing:settings", [Role.ADMIN], order=80)
+        nav_item(cast(str, _("Dosing board")), "dosing:board", BOARD_ROLES, order=30)
+        nav_item(cast(str, _("REMS forms")), "dosing:rems_due", REMS_ROLES, order=35)
+        nav_item(cast(str, _("Dosing settings")), "dosing:settings", [Role.ADMIN], order=80)

@@ -216,7 +216,7 @@ def record_sessions(ctx: DemoContext) -> None:
         if episode is None:
             continue
         for k, event in enumerate(care.events_of(episode).filter(kind="dose_given").order_by("at")):
-            if services.session_exists(episode, event.index):
+            if event.index is None or services.session_exists(episode, event.index):
                 continue
             session = _past_session(ctx, episode, event, chairs[(made + k) % len(chairs)], made + k)
             made += 1

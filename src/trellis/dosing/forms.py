@@ -189,7 +189,7 @@ class ReasonForm(forms.Form):
 
 
 class StartSessionForm(forms.Form):
-    chair = forms.ModelChoiceField(
+    chair: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Dosing chair"),
         queryset=None,
         required=False,

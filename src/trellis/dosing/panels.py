@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from trellis.accounts.models import CLINICAL_ROLES
 from trellis.accounts.services import has_any_role
+from trellis.care import services as care
 from trellis.dosing import services
 from trellis.dosing.forms import EnrolmentForm
 from trellis.patients.models import Patient
@@ -23,7 +24,7 @@ def dosing_panel(request: Any, patient: Patient) -> dict[str, Any] | None:
     sessions = list(services.sessions_of(user, patient)[:20])
     if episode is None and not sessions:
         return None
-    drug = services.care.protocol_of(episode).drug if episode else None
+    drug = care.protocol_of(episode).drug if episode else None
     return {
         "title": _("Dosing sessions"),
         "template": "dosing/_chart_panel.html",

@@ -207,7 +207,10 @@ def record_certification(
 
 
 def enrolment_of(user: Any, patient: Patient) -> RemsEnrolment | None:
-    return RemsEnrolment.objects.visible_to(user).filter(patient=patient).first()
+    row: RemsEnrolment | None = (
+        RemsEnrolment.objects.visible_to(user).filter(patient=patient).first()
+    )
+    return row
 
 
 def _enrolled(patient_id: Any) -> RemsEnrolment | None:
@@ -331,9 +334,8 @@ def start_session(
 
 
 def _sessions(user: Any) -> QuerySet[DosingSession]:
-    return DosingSession.objects.visible_to(user).select_related(
-        "patient", "episode", "chair", "program"
-    )
+    qs: QuerySet[DosingSession] = DosingSession.objects.visible_to(user)
+    return qs.select_related("patient", "episode", "chair", "program")
 
 
 def get_session(
@@ -1037,7 +1039,7 @@ def assemble_rems_form(session: DosingSession) -> RemsForm:
     form = rems.assemble_form(session_record(session), _previous_form(session))
     missing = rems.missing_fields(form)
     day = form.session_date or timezone.localdate()
-    row = RemsForm.objects.filter(session=session).first()
+    row: RemsForm | None = RemsForm.objects.filter(session=session).first()
     if row is not None and row.submitted_at is not None:
         return row
     if row is None:

@@ -503,7 +503,7 @@ def enrol(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
             messages.success(request, _("REMS enrolment recorded."))
             return redirect("patients:chart", patient_id=patient.pk)
     errors = "; ".join(
-        f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}"
+        f"{form.fields[k].label if k in form.fields else ''}: {' '.join(str(e) for e in v)}"
         for k, v in form.errors.items()
     )
     messages.error(request, _("REMS enrolment not saved: %(errors)s") % {"errors": errors})
