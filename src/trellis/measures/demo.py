@@ -1,0 +1,1 @@
+"""Synthetic measures for the demo (filled in below)."""

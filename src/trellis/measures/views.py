@@ -1,0 +1,221 @@
+"""Measures pages. Patients: questionnaires and thank-you pages under ``/measures/c/<token>/``
+(no account; ``checkin_view`` resolves the link). Staff: the patient's measures page (the chart
+panel, full size) and the forms that enter scores and send check-in links."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from trellis.accounts.decorators import staff_view
+from trellis.accounts.models import CLINICAL_ROLES
+from trellis.checkin.models import CheckInLink
+from trellis.checkin.views import checkin_view
+from trellis.core import measures_rules as rules
+from trellis.core.errors import InvalidInput
+from trellis.core.instruments import CRISIS_TEXT_EN, get_instrument
+from trellis.measures import services
+from trellis.measures.forms import ClinicianTotalForm, CssrsForm
+from trellis.measures.panels import panel_context
+from trellis.patients.services import get_patient
+from trellis.web.http import TrellisRequest
+
+# --- patient pages ------------------------------------------------------------------------------
+
+
+def _due_or_404(link: CheckInLink, instrument: str, timepoint: str) -> Any:
+    if not any(
+        d["instrument"] == instrument and d["timepoint"] == timepoint
+        for d in services.due_items(link)
+    ):
+        raise Http404("Not part of this check-in")
+    try:
+        inst = get_instrument(instrument)
+    except InvalidInput as exc:
+        raise Http404("Unknown questionnaire") from exc
+    if not rules.patient_reportable(instrument):
+        raise Http404("Clinician-entered only")
+    return inst
+
+
+def _token(request: HttpRequest) -> str:
+    return request.resolver_match.kwargs["token"] if request.resolver_match else ""
+
+
+def _items(
+    inst: Any, lang: str, posted: dict[str, str], problems: set[str]
+) -> list[dict[str, Any]]:
+    text_lang = lang if lang in inst.languages else "en"
+    return [
+        {
+            "id": item.id,
+            "number": n,
+            "text": item.text.get(text_lang) or item.label.get(text_lang, ""),
+            "options": [
+                {
+                    "value": opt.value,
+                    "label": opt.label.get(text_lang) or opt.label.get("en", ""),
+                    "checked": posted.get(item.id) == str(opt.value),
+                }
+                for opt in item.options
+            ],
+            "missing": item.id in problems,
+        }
+        for n, item in enumerate(inst.items, start=1)
+    ]
+
+
+@checkin_view
+def questionnaire(
+    request: HttpRequest, link: CheckInLink, instrument: str, timepoint: str
+) -> HttpResponse:
+    """All items of one questionnaire; a half-filled form stores nothing and lists the missing
+    questions by number at the top and beside each question."""
+    inst = _due_or_404(link, instrument, timepoint)
+    lang = translation.get_language() or "en"
+    token = _token(request)
+    thanks = reverse("measures:thanks", args=[token, instrument, timepoint]) + f"?lang={lang}"
+    if services.answered(link, instrument, timepoint) is not None:
+        return redirect(thanks)  # already answered: idempotent, no second form
+    posted: dict[str, str] = {}
+    missing: list[int] = []
+    status = 200
+    if request.method == "POST":
+        answers: dict[str, int] = {}
+        for n, item in enumerate(inst.items, start=1):
+            raw = request.POST.get(f"item_{item.id}", "")
+            posted[item.id] = raw
+            if raw.lstrip("-").isdigit() and int(raw) in item.values:
+                answers[item.id] = int(raw)
+            else:
+                missing.append(n)
+        if not missing:
+            services.record_patient_answers(link, instrument, answers, timepoint, request=request)
+            return redirect(thanks)
+        status = 400
+    problems = {inst.items[n - 1].id for n in missing}
+    context = {
+        "link": link,
+        "token": token,
+        "inst": inst,
+        "title": services.patient_title(instrument),
+        "lang": lang,
+        "text_lang": lang if lang in inst.languages else "en",
+        "not_in_language": lang not in inst.languages,
+        "preamble": inst.preamble.get(lang) or inst.preamble.get("en", ""),
+        "items": _items(inst, lang, posted, problems),
+        "missing": missing,
+        "timepoint": timepoint,
+    }
+    return render(request, "measures/questionnaire.html", context, status=status)
+
+
+@checkin_view
+def thanks(
+    request: HttpRequest, link: CheckInLink, instrument: str, timepoint: str
+) -> HttpResponse:
+    """Plain-language thank-you; crisis resources first when the answers raised a flag."""
+    inst = _due_or_404(link, instrument, timepoint)
+    assessment = services.answered(link, instrument, timepoint)
+    if assessment is None:
+        token = _token(request)
+        return redirect(reverse("measures:questionnaire", args=[token, instrument, timepoint]))
+    remaining = [s for s in services.link_status(link) if not s["done"]]
+    context = {
+        "link": link,
+        "token": _token(request),
+        "inst": inst,
+        "crisis": assessment.suicide_flag,
+        "crisis_en": CRISIS_TEXT_EN,
+        "remaining": remaining,
+        "lang": translation.get_language() or "en",
+    }
+    return render(request, "measures/thanks.html", context)
+
+
+# --- staff pages --------------------------------------------------------------------------------
+
+
+def _page(request: TrellisRequest, patient: Any, status: int = 200, **forms: Any) -> HttpResponse:
+    context = {"patient": patient, "ctx": panel_context(request, patient, **forms)}
+    template = (
+        "measures/_partials/panel.html"
+        if getattr(request, "htmx", False)
+        else "measures/patient.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@staff_view(CLINICAL_ROLES, patient_data=True)
+def patient_measures(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The patient's measures (the chart panel at full size)."""
+    patient = get_patient(request.user, patient_id, request=request)
+    return _page(request, patient)
+
+
+@require_POST
+@staff_view(services.ENTRY_ROLES, patient_data=True)
+def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = get_patient(request.user, patient_id, request=request)
+    form = ClinicianTotalForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_clinician_total(
+                request.user,
+                patient,
+                data["instrument"],
+                data["total"],
+                data.get("taken_at"),
+                request=request,
+            )
+        except InvalidInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+        else:
+            messages.success(request, _("Score saved."))
+            return redirect("measures:patient", patient_id=patient.pk)
+    return _page(request, patient, status=400, total_form=form)
+
+
+@require_POST
+@staff_view(services.ENTRY_ROLES, patient_data=True)
+def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = get_patient(request.user, patient_id, request=request)
+    form = CssrsForm(request.POST)
+    if form.is_valid():
+        assessment = services.record_cssrs(
+            request.user, patient, {k: form.cleaned_data[k] for k in form.fields}, request=request
+        )
+        if assessment.suicide_flag:
+            messages.error(
+                request,
+                _("C-SSRS risk %(risk)s: an urgent alert was raised. Act on it today.")
+                % {"risk": assessment.risk},
+            )
+        else:
+            messages.success(
+                request, _("C-SSRS saved (risk: %(risk)s).") % {"risk": assessment.risk}
+            )
+        return redirect("measures:patient", patient_id=patient.pk)
+    return _page(request, patient, status=400, cssrs_form=form)
+
+
+@require_POST
+@staff_view(services.ENTRY_ROLES, patient_data=True)
+def send_link(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Send a check-in link now; show where it went and the link itself (for a clinic tablet)."""
+    patient = get_patient(request.user, patient_id, request=request)
+    sent = services.send_checkin_now(request.user, patient, request=request)
+    return render(
+        request,
+        "measures/link_sent.html",
+        {"patient": patient, "sent": sent, "items": services.link_status(sent.link)},
+    )
