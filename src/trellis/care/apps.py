@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CareConfig(AppConfig):
@@ -6,4 +7,17 @@ class CareConfig(AppConfig):
     label = "care"
 
     def ready(self) -> None:
+        from trellis.accounts.models import CLINICAL_ROLES
         from trellis.care import demo  # noqa: F401  (registers the demo seeders)
+        from trellis.care.panels import chart_panel, home_card
+        from trellis.care.services import PROTOCOL_EDITOR_ROLES
+        from trellis.patients.chart import CHART_PANELS
+        from trellis.web.home import CARD_PROVIDERS
+        from trellis.web.nav import nav_item
+
+        nav_item(_("Pathway board"), "care:board", CLINICAL_ROLES, order=15)  # type: ignore[arg-type]  # lazy label, translated per request
+        nav_item(_("Protocols"), "care:library", PROTOCOL_EDITOR_ROLES, order=80)  # type: ignore[arg-type]
+        if chart_panel not in CHART_PANELS:
+            CHART_PANELS.append(chart_panel)
+        if home_card not in CARD_PROVIDERS:
+            CARD_PROVIDERS.append(home_card)

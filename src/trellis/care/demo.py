@@ -155,12 +155,13 @@ def record_course_so_far(ctx: DemoContext) -> None:
                     at=_at(act.target, 14),
                     index=act.index,
                 )
-            elif act.kind == "follow_up" and act.name == "check_in":
+            elif act.kind == "follow_up" and act.name == "check-in":
                 services.record_event(
                     therapist, episode, "check_in_done", at=_at(act.target, 15), index=act.index
                 )
             recorded += 1
-        if i in WITHDRAWN:
+        episode.refresh_from_db()
+        if i in WITHDRAWN and episode.is_active:
             services.record_event(
                 coordinator,
                 episode,

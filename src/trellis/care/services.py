@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -48,6 +48,8 @@ from trellis.core.protocols import (
 from trellis.patients.models import ConsentKind, Patient
 from trellis.patients.services import has_active_consent
 
+# Plan activities with no event kind, marked done directly (complete_activity).
+MANUAL_ACTIVITY_NAMES = frozenset({"chw-navigator-contact"})
 # Who may start episodes, record screening and change the plan.
 PLANNER_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PRESCRIBER})
 # Event kinds and the plan activity each one completes (by name and index).
@@ -55,7 +57,7 @@ EVENT_COMPLETES = {
     "preparation_done": "preparation",
     "dose_given": "dose",
     "integration_done": "integration",
-    "check_in_done": "check_in",
+    "check_in_done": "check-in",
 }
 
 # Clocks of two machines differ a little; an event a few minutes "ahead" is not a typo.
@@ -561,16 +563,19 @@ def complete_activity(
     note: str = "",
     request: HttpRequest | None = None,
 ) -> CareActivity:
-    """Mark a relapse booster or a prescriber review done (plan activities are completed by
-    recording their event). The prescriber review needs a prescriber and a note of the decision.
+    """Mark a relapse booster, a prescriber review or a navigator contact done (the other plan
+    activities are completed by recording their event, or by their own app: doses, measures).
+    The prescriber review needs a prescriber and a note of the decision.
     """
     require_roles(user, episode.program, CLINICAL_ROLES)
     try:
-        act: CareActivity = CareActivity.objects.select_for_update().get(
-            pk=activity_id, episode=episode, source=CareActivity.Source.BOOSTER
+        act: CareActivity = (
+            CareActivity.objects.select_for_update()
+            .filter(Q(source=CareActivity.Source.BOOSTER) | Q(name__in=MANUAL_ACTIVITY_NAMES))
+            .get(pk=activity_id, episode=episode)
         )
     except (CareActivity.DoesNotExist, ValueError) as exc:
-        raise InvalidInput("activity", "choose an open booster or review of this course") from exc
+        raise InvalidInput("activity", "choose an open activity of this course") from exc
     if act.status not in ("planned", "scheduled"):
         raise Conflict("This activity is already recorded.")
     at = at or timezone.now()
@@ -1095,7 +1100,7 @@ def sync_gap_alerts(program: Program, now: datetime | None = None) -> list[Any]:
 def open_activities_for_events(episode: Episode) -> list[CareActivity]:
     """Plan activities a person can record as done from the episode page (preparation,
     integration and check-ins; doses when no dosing page exists), in date order."""
-    names = {"preparation", "integration", "check_in"}
+    names = {"preparation", "integration", "check-in"}
     return [
         a
         for a in CareActivity.objects.filter(
@@ -1106,9 +1111,13 @@ def open_activities_for_events(episode: Episode) -> list[CareActivity]:
 
 
 def open_boosters(episode: Episode) -> QuerySet[CareActivity]:
-    return CareActivity.objects.filter(
-        episode=episode, source=CareActivity.Source.BOOSTER, status__in=OPEN_STATUSES
-    ).order_by("target", "pk")
+    """Open activities completed directly (no event kind): relapse boosters, prescriber
+    reviews and community health worker navigator contacts."""
+    return (
+        CareActivity.objects.filter(episode=episode, status__in=OPEN_STATUSES)
+        .filter(Q(source=CareActivity.Source.BOOSTER) | Q(name__in=MANUAL_ACTIVITY_NAMES))
+        .order_by("target", "pk")
+    )
 
 
 def requirements_of(episode: Episode) -> QuerySet[RequirementRecord]:
@@ -1119,3 +1128,8 @@ def screenings_of(episode: Episode) -> QuerySet[ScreeningRecord]:
     return ScreeningRecord.objects.filter(episode=episode).select_related(
         "recorded_by", "review_approved_by"
     )
+
+
+def protocols_in_use(program: Program) -> list[Protocol]:
+    """Every track of the program's library (enabled or not: running courses may use any)."""
+    return [e.protocol for e in protocol_library(program)]
