@@ -1047,7 +1047,8 @@ def episode_thread(
             if intention_id in i.intention_ids
             or (i.kind in ("dose", "experience", "reflection") and i.dose_index in touched)
         ]
-    items.sort(key=lambda i: i.at)
+    # Intentions open the thread (they are what the course is for), then everything in time.
+    items.sort(key=lambda i: (i.kind != "intention", i.at))
     _audit(
         Action.VIEW,
         user,
