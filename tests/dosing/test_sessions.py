@@ -123,7 +123,8 @@ def test_a_blocked_dose_cannot_be_recorded_without_an_override(
     assert dose_events(ready_course) == 1
     assert session.status == Status.MONITORING
     assert float(session.dose_mg) == 56.0  # the track's first dose
-    assert session.devices == 2 and len(session.device_times) == 2
+    assert session.devices == 2
+    assert len(session.device_times) == 2
 
 
 @pytest.mark.django_db
@@ -280,9 +281,11 @@ def test_a_rems_form_assembled_from_a_recorded_session_has_every_field(
         assert getattr(form, name) is not None, name
     assert form.patient == "SYN00042"
     assert form.setting == "Clinic A (synthetic)"
-    assert form.dose_mg == 56 and form.dose_category == "56"
+    assert form.dose_mg == 56
+    assert form.dose_category == "56"
     assert form.lot_number == "EK24A117"
-    assert form.concomitant_benzodiazepines is True and form.concomitant_opioids is False
+    assert form.concomitant_benzodiazepines is True
+    assert form.concomitant_opioids is False
     assert form.bp_before == (128, 80)
     assert form.bp_at_40_min == (186, 82)
     assert form.bp_at_end == (126, 82)
@@ -296,7 +299,8 @@ def test_a_rems_form_assembled_from_a_recorded_session_has_every_field(
     services.sign_session(cast.nurse_a, session)
     services.mark_rems_submitted(cast.nurse_a, session)
     row.refresh_from_db()
-    assert row.submitted_by == cast.nurse_a and row.submitted_at is not None
+    assert row.submitted_by == cast.nurse_a
+    assert row.submitted_at is not None
     assert services.rems_forms_due(cast.nurse_a, cast.program_a) == []
     with pytest.raises(Conflict, match="already"):
         services.mark_rems_submitted(cast.nurse_a, session)
@@ -399,7 +403,8 @@ def test_iv_session_computes_mg_per_kg_and_ends_the_infusion(
     assert float(session.dose_mg) == 36.3  # 0.5 mg/kg × 72.5 kg, rounded half-up
     assert session.status == Status.DOSING
     row = services.board(cast.nurse_a, cast.program_a)[0]
-    assert row.due is not None and "during infusion" in row.due.label
+    assert row.due is not None
+    assert "during infusion" in row.due.label
     services.end_administration(cast.nurse_a, session, at=start + 40 * M)
     assert session.status == Status.MONITORING
 

@@ -111,7 +111,7 @@ class PredoseForm(ServiceErrorsMixin, forms.Form):
     systolic = whole(_("Systolic BP"), 40, 300, "mmHg")
     diastolic = whole(_("Diastolic BP"), 20, 200, "mmHg")
     heart_rate = whole(_("Heart rate"), 20, 250, "/min")
-    spo2 = whole(_("SpO2"), 50, 100, "%")
+    spo2 = whole(_("SpO2 (%)"), 50, 100)
     weight_kg = forms.DecimalField(
         label=_("Weight (kg)"),
         required=False,
@@ -230,7 +230,7 @@ class ObservationForm(ServiceErrorsMixin, forms.Form):
     systolic = whole(_("Systolic BP"), 40, 300, "mmHg")
     diastolic = whole(_("Diastolic BP"), 20, 200, "mmHg")
     heart_rate = whole(_("Heart rate"), 20, 250, "/min")
-    spo2 = whole(_("SpO2"), 50, 100, "%")
+    spo2 = whole(_("SpO2 (%)"), 50, 100)
     moaas = forms.TypedChoiceField(
         label=_("MOAA/S sedation (5 = responds readily to name)"),
         required=False,
