@@ -37,12 +37,12 @@ from trellis.core.scheduling.model import Appointment, Instance, Patient, Plan, 
 NUM_WORKERS = 2  # this project's CI and benchmark machines have 2 cores
 # Large-neighbourhood search, tuned on the generator's 150-patient clinic-months (bench/).
 LNS_WINDOW_DAYS = 7
-LNS_BOOKED = 8
-LNS_NEW = 8
-LNS_SECONDS = 1.0
-LNS_PRESOLVE = False
-LNS_SWAP = True
-FULL_SHARE = 0.15
+LNS_BOOKED = 14
+LNS_NEW = 14
+LNS_SECONDS = 3.0
+LNS_PRESOLVE = True
+LNS_SWAP = False
+FULL_SHARE = 1 / 3
 
 
 @dataclass
@@ -440,12 +440,12 @@ def solve_cpsat(
 ) -> Plan:
     """Best plan found within ``time_limit`` seconds; ``status`` is optimal or feasible.
 
-    First the whole model is solved with the best greedy plan as hint (15 % of the time, at least
-    5 s);
+    First the whole model is solved with the best greedy plan as hint (a third of the time, at
+    least 5 s);
     small instances end here, proven optimal. Otherwise a large-neighbourhood search follows:
     repeatedly free a handful of booked courses with a dose in a random week plus some unbooked
-    patients (half the time: the longest courses out, the shortest candidates in), fix everything
-    else, and re-optimise that neighbourhood with CP-SAT, keeping improvements.
+    patients (optionally, ``LNS_SWAP``: the longest courses out, the shortest candidates in), fix
+    everything else, and re-optimise that neighbourhood with CP-SAT, keeping improvements.
     ``objective`` is Σ priority over booked courses; ``bound`` is CP-SAT's proven upper bound on
     that sum from the whole model. Raises :class:`Conflict` when a pre-booked course cannot be
     completed.
