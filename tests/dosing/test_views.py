@@ -33,10 +33,12 @@ def test_board_full_page_and_htmx_fragment(client: Any, cast: Cast, session: Any
     page = client.get(reverse("dosing:board")).content.decode()
     assert "<html" in page
     assert 'hx-trigger="every 15s"' in page
-    assert "Chair 1" in page and "Robin Example" in page
+    assert "Chair 1" in page
+    assert "Robin Example" in page
     fragment = client.get(reverse("dosing:board"), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment
-    assert 'id="board"' in fragment and "Robin Example" in fragment
+    assert 'id="board"' in fragment
+    assert "Robin Example" in fragment
 
 
 @pytest.mark.django_db
@@ -135,11 +137,14 @@ def test_session_rems_pages_and_exports(
     )
     assert response.status_code == 302
     body = client.get(url("session", session)).content.decode()
-    assert "Partner (synthetic)" in body and "Sister (synthetic)" in body
+    assert "Partner (synthetic)" in body
+    assert "Sister (synthetic)" in body
     english = client.get(url("instructions", session)).content.decode()
-    assert "Do not drive" in english and "988" in english
+    assert "Do not drive" in english
+    assert "988" in english
     spanish = client.get(url("instructions", session) + "?lang=es").content.decode()
-    assert "988" in spanish and "Do not drive" not in spanish
+    assert "988" in spanish
+    assert "Do not drive" not in spanish
 
 
 @pytest.mark.django_db
