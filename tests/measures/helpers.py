@@ -48,7 +48,11 @@ def dosed_episode(
         care.record_event(cast.therapist_a, episode, "preparation_done", at=at(start), index=k)
     for n in range(1, doses + 1):
         care.record_event(
-            cast.nurse_a, episode, "dose_given", at=at(start + timedelta(4 + 3 * (n - 1)), 9), index=n
+            cast.nurse_a,
+            episode,
+            "dose_given",
+            at=at(start + timedelta(4 + 3 * (n - 1)), 9),
+            index=n,
         )
     episode.refresh_from_db()
     return episode

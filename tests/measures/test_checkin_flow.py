@@ -33,12 +33,15 @@ def test_resubmitting_the_same_form_stores_one_assessment(client: Any, cast: Cas
     link, token = link_for(cast.patient_a)
     url = f"/measures/c/{token}/phq9/week_3/"
     first = client.post(url, form(PHQ9_OK))
-    assert first.status_code == 302 and first["Location"].startswith(url + "thanks/")
+    assert first.status_code == 302
+    assert first["Location"].startswith(url + "thanks/")
     second = client.post(url, form({**PHQ9_OK, "1": 3}))
     assert second.status_code == 302
     rows = list(Assessment.objects.filter(patient=cast.patient_a))
     assert len(rows) == 1
-    assert rows[0].total == 8 and rows[0].band == "mild" and rows[0].source == "patient"
+    assert rows[0].total == 8
+    assert rows[0].band == "mild"
+    assert rows[0].source == "patient"
     assert rows[0].idempotency_key == f"link:{link.pk}:phq9:week_3"
     # The service is idempotent too.
     again = services.record_patient_answers(link, "phq9", PHQ9_OK, "week_3")
@@ -54,8 +57,10 @@ def test_half_filled_form_stores_nothing_and_lists_missing_questions(
     response = client.post(f"/measures/c/{token}/phq9/week_3/", form(answers))
     body = response.content.decode()
     assert response.status_code == 400
-    assert 'href="#q-4"' in body and 'href="#q-9"' in body
-    assert "Please answer question 4." in body and "Please answer question 9." in body
+    assert 'href="#q-4"' in body
+    assert 'href="#q-9"' in body
+    assert "Please answer question 4." in body
+    assert "Please answer question 9." in body
     assert "Please answer question 1." not in body
     assert 'value="1" checked' in body  # given answers are kept
     assert not Assessment.objects.exists()
@@ -129,12 +134,17 @@ def test_item_9_shows_crisis_resources_at_once_and_raises_an_urgent_alert(
     assert response.status_code == 200
     crisis = body.index('class="crisis"')
     assert crisis < body.index("<h2>Gracias")  # crisis first, then the thank-you
-    assert "988" in body[crisis:] and "911" in body[crisis:]
-    assert 'href="tel:988"' in body and 'href="sms:988"' in body
+    assert "988" in body[crisis:]
+    assert "911" in body[crisis:]
+    assert 'href="tel:988"' in body
+    assert 'href="sms:988"' in body
     assessment = Assessment.objects.get()
-    assert assessment.total == 1 and assessment.flags == ["suicidal_ideation"]
+    assert assessment.total == 1
+    assert assessment.flags == ["suicidal_ideation"]
     alert = Alert.objects.get(kind="suicide_risk")
-    assert alert.severity == "urgent" and alert.patient == cast.patient_a and alert.is_open
+    assert alert.severity == "urgent"
+    assert alert.patient == cast.patient_a
+    assert alert.is_open
     assert alert.program == cast.program_a
     # A second submission adds no second alert.
     client.post(url, form({**{str(i): 0 for i in range(1, 9)}, "9": 1}))
@@ -173,11 +183,13 @@ def test_alert_and_answers_are_stored_together_or_not_at_all(
 def test_checkin_page_lists_due_questionnaires_done_or_not(client: Any, cast: Cast) -> None:
     link, token = link_for(cast.patient_a, ("phq9", "week_3"), ("gad7", "week_3"))
     body = client.get(f"/c/{token}/").content.decode()
-    assert "Mood questionnaire (PHQ-9)" in body and "Anxiety questionnaire (GAD-7)" in body
+    assert "Mood questionnaire (PHQ-9)" in body
+    assert "Anxiety questionnaire (GAD-7)" in body
     assert body.count("not yet") == 2
     services.record_patient_answers(link, "phq9", PHQ9_OK, "week_3")
     body = client.get(f"/c/{token}/").content.decode()
-    assert body.count("not yet") == 1 and "done" in body
+    assert body.count("not yet") == 1
+    assert "done" in body
     assert "Example" not in body  # first name only
     thanks = client.get(f"/measures/c/{token}/phq9/week_3/thanks/").content.decode()
     assert "Anxiety questionnaire (GAD-7)" in thanks  # what is left to answer

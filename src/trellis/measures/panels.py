@@ -55,6 +55,7 @@ def panel_context(
         "recent": assessments[::-1][:15],
         "doses": doses,
         "can_enter": has_any_role(user, patient.program, services.ENTRY_ROLES),
+        "can_send": has_any_role(user, patient.program, services.SEND_ROLES),
         "total_form": total_form or ClinicianTotalForm(),
         "cssrs_form": cssrs_form or CssrsForm(),
     }

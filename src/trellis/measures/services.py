@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 CLINICIAN_TOTALS = ("madrs", "ybocs", "moaas", "cadss")
 # Who may enter clinician totals, administer the C-SSRS and send links.
 ENTRY_ROLES = frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.ADMIN})
+# Who may send a check-in link (coordinators too: they arrange the patient's contacts).
+SEND_ROLES = CLINICAL_ROLES
 # Self-report instruments a patient can answer on a link (CLINICAL.md §1).
 DEFAULT_INSTRUMENTS = ("phq9",)
 PURPOSE = "assessments"
@@ -518,7 +520,7 @@ def send_checkin_now(
     """Staff send a check-in link now: the questionnaires due (open windows), else the track's
     patient-reportable measures (the primary first). Sent by SMS/e-mail per consent; the URL is
     returned so staff can also open it on an in-clinic tablet."""
-    require_roles(user, patient.program, ENTRY_ROLES)
+    require_roles(user, patient.program, SEND_ROLES)
     episode = current_episode(patient)
     now = timezone.now()
     items: list[dict[str, str]] = []

@@ -161,8 +161,8 @@ def patient_measures(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResp
     return _page(request, patient)
 
 
-@require_POST
 @staff_view(services.ENTRY_ROLES, patient_data=True)
+@require_POST
 def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(request.user, patient_id, request=request)
     form = ClinicianTotalForm(request.POST)
@@ -185,8 +185,8 @@ def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     return _page(request, patient, status=400, total_form=form)
 
 
-@require_POST
 @staff_view(services.ENTRY_ROLES, patient_data=True)
+@require_POST
 def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(request.user, patient_id, request=request)
     form = CssrsForm(request.POST)
@@ -208,8 +208,8 @@ def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResp
     return _page(request, patient, status=400, cssrs_form=form)
 
 
+@staff_view(services.SEND_ROLES, patient_data=True)
 @require_POST
-@staff_view(services.ENTRY_ROLES, patient_data=True)
 def send_link(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Send a check-in link now; show where it went and the link itself (for a clinic tablet)."""
     patient = get_patient(request.user, patient_id, request=request)
