@@ -51,9 +51,13 @@ def _protocol_label(p: Protocol) -> str:
 
 
 class StartCourseForm(forms.Form):
-    protocol = forms.ChoiceField(label=_("Track"))
+    protocol = forms.ChoiceField(
+        label=_("Track"), error_messages={"required": _("Choose the track this course follows.")}
+    )
     referred_on = forms.DateField(
-        label=_("Referral date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Referral date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Give the referral date.")},
     )
     start_date = forms.DateField(
         label=_("Pathway start (first preparation session)"),
@@ -251,7 +255,9 @@ def activity_label(act: CareActivity) -> str:
 class EventForm(forms.Form):
     """Record a planned activity as done (preparation, integration, check-in; dose)."""
 
-    activity = forms.ChoiceField(label=_("What happened"))
+    activity = forms.ChoiceField(
+        label=_("What happened"), error_messages={"required": _("Choose what happened.")}
+    )
     at = _when_field(_("When"))
     note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
 

@@ -947,6 +947,14 @@ class BoardRow:
         return self.episode.patient
 
     @property
+    def overdue_by_kind(self) -> list[tuple[str, int]]:
+        """(activity kind, count) of the overdue items, most first."""
+        counts: dict[str, int] = {}
+        for act in self.overdue:
+            counts[act.kind] = counts.get(act.kind, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    @property
     def sort_key(self) -> tuple[int, date, str]:
         nxt = self.next_activity
         return (0 if nxt else 1, nxt.target if nxt else date.max, self.patient.family_name)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from trellis.care.forms import activity_label
 from trellis.care.models import CareActivity
 
 # The main path of a course (ARCHITECTURE.md "Data model"); maintenance/completed/withdrawn end it.
@@ -143,7 +144,7 @@ def svg_timeline(
                     x1=x_of(a.earliest),
                     x2=x_of(a.latest),
                     state=state,
-                    label=f"{a.name} {a.index}: {a.target:%Y-%m-%d} ({STATE_LABELS[state]})",
+                    label=f"{activity_label(a)}: {a.target:%Y-%m-%d} ({STATE_LABELS[state]})",
                 )
             )
     height = TOP + len(ROWS) * ROW_H + 24

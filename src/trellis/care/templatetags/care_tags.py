@@ -51,3 +51,18 @@ def activity_name(act: Any) -> str:
 def next_due(act: Any, today: Any) -> dict[str, Any]:
     """The next activity: its target date, or "due now, by <latest>" once the target passed."""
     return {"act": act, "today": today}
+
+
+KIND_PLURALS: dict[str, Any] = {
+    "preparation": _("preparation"),
+    "dose": _("doses"),
+    "integration": _("integration"),
+    "peer_circle": _("peer circle"),
+    "assessment": _("measures"),
+    "follow_up": _("follow-up"),
+}
+
+
+@register.filter
+def kind_name(kind: str) -> Any:
+    return KIND_PLURALS.get(kind, kind)
