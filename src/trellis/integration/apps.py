@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationConfig(AppConfig):
@@ -12,7 +15,10 @@ class IntegrationConfig(AppConfig):
             services,
         )
         from trellis.integration.web_hooks import register
+        from trellis.web.nav import nav_item
 
         if services.first_dose_fact not in FIRST_DOSE_FACT_PROVIDERS:
             FIRST_DOSE_FACT_PROVIDERS.append(services.first_dose_fact)
+        label: Any = _("Integration")  # lazy: translated per request
+        nav_item(label, "integration:board", services.BOARD_ROLES, order=30)
         register()

@@ -859,6 +859,11 @@ def _transport_unmet(patient: Patient) -> bool:
     ).exists()
 
 
+def unmet_transport_of(patient: Patient) -> bool:
+    """:func:`unmet_transport` for a patient (an access-checked one)."""
+    return _transport_unmet(patient)
+
+
 def unmet_transport(episode: Episode) -> bool:
     """The patient's latest social needs screening found a transportation problem that no
     referral has met yet: the pathway board shows it next to the next dose (a ride home is a
@@ -948,6 +953,20 @@ def integration_board(
         },
     )
     return board
+
+
+def board_counts(user: Any, program: Program | None, now: datetime | None = None) -> int:
+    """For the home card: how many doses are inside their integration window (not audited:
+    a count names no patient)."""
+    if program is None or not has_any_role(user, program, BOARD_ROLES):
+        return 0
+    now = now or timezone.now()
+    return sum(
+        1
+        for episode in care.active_episodes(user, program)
+        for dose in care.adherence(episode, now).doses
+        if dose.status == "open"
+    )
 
 
 # --- the thread ---------------------------------------------------------------------------------

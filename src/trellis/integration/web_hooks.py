@@ -1,15 +1,76 @@
 """Where the integration record shows up elsewhere: the chart panel, the patient's check-in page
-and the home page card (registered in ``IntegrationConfig.ready``)."""
+and the home page card (registered in ``IntegrationConfig.ready``). Process notes and private
+journal entries never appear in any of them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from trellis.accounts.models import CLINICAL_ROLES
+from trellis.accounts.services import has_any_role
+from trellis.checkin.models import CheckInLink
+from trellis.integration import services
+from trellis.patients.models import Patient
+
+
+def chart_panel(request: HttpRequest, patient: Patient) -> dict[str, Any] | None:
+    user: Any = request.user
+    if not has_any_role(user, patient.program, CLINICAL_ROLES):
+        return None
+    context = services.chart_summary(user, patient)
+    context["patient"] = patient
+    return {
+        "title": _("Integration record"),
+        "template": "integration/_chart_panel.html",
+        "context": context,
+    }
+
+
+def checkin_section(request: HttpRequest, link: CheckInLink) -> dict[str, Any] | None:
+    view = services.patient_view(link)
+    return {
+        "title": _("Your integration"),
+        "template": "integration/_checkin_section.html",
+        "context": {
+            "intentions": view.intentions,
+            "commitments": view.commitments,
+            "safety_plan": view.safety_plan,
+            "shared": [e for e in view.journal if e.shared][:5],
+            "reflection_dose": view.reflection_dose,
+            "lang": translation.get_language(),
+        },
+        "order": 30,
+    }
+
+
+def home_card(request: HttpRequest) -> dict[str, Any] | None:
+    user: Any = request.user
+    program = getattr(request, "program", None)
+    if program is None or not has_any_role(user, program, services.BOARD_ROLES):
+        return None
+    counts = services.board_counts(user, program)
+    return {
+        "title": _("Integration"),
+        "number": counts,
+        "url": reverse("integration:board"),
+        "link_text": _("Open the integration board"),
+    }
 
 
 def register() -> None:
-    pass
+    from trellis.checkin.services import CHECKIN_SECTIONS
+    from trellis.patients.chart import CHART_PANELS
+    from trellis.web.home import CARD_PROVIDERS
 
-
-__all__: list[Any] = ["register", "HttpRequest"]
+    for registry, hook in (
+        (CHART_PANELS, chart_panel),
+        (CHECKIN_SECTIONS, checkin_section),
+        (CARD_PROVIDERS, home_card),
+    ):
+        if hook not in registry:
+            registry.append(hook)  # type: ignore[arg-type]
