@@ -38,7 +38,7 @@ DIMENSION_LABELS = {
 }
 
 BAR_WIDTH = 300
-LABEL_WIDTH = 230
+LABEL_WIDTH = 340
 ROW_HEIGHT = 26
 
 
@@ -120,7 +120,7 @@ def bar_svg(
 ) -> SafeString:
     """Horizontal bars of rates (0–1): (label, rate or None, the text shown at the bar's end)."""
     height = ROW_HEIGHT * len(bars) + 10
-    width = LABEL_WIDTH + BAR_WIDTH + 110
+    width = LABEL_WIDTH + BAR_WIDTH + 160
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="access-chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" '

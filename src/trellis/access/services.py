@@ -642,9 +642,10 @@ def equity_records(program: Program, as_of: date) -> list[core_equity.EpisodeRec
     * rurality: the patient's ZIP code in the program's rurality table (else unknown);
     * funnel: care events up to ``as_of`` (screened, dose 1 given, every induction dose given
       with integration adherence ≥ 80 %, :func:`trellis.core.access_rules.episode_funnel`);
-      response, remission and durable remission at 90 days come from ``OUTCOME_PROVIDERS``
-      (the measures app); while none is registered they count as not reached (False), which the
-      dashboard says;
+      response and remission come from ``trellis.measures.services.outcomes_for_episode``
+      (CLINICAL.md §3, dated on or before ``as_of``); durable remission at 90 days, which the
+      measures services do not offer yet, and any other outcome come from ``OUTCOME_PROVIDERS``;
+      an outcome nobody provides counts as not reached (False), which the dashboard says;
     * out-of-pocket: the expected out-of-pocket of the episode's planned course (program prices,
       the coverage and fee class above): what the patient is expected to pay, not payments.
 
@@ -677,7 +678,7 @@ def equity_records(program: Program, as_of: date) -> list[core_equity.EpisodeRec
             screened = any(e.kind == "screened" for e in events)
             report = care.adherence(episode, min(end, timezone.now()))
             outcomes: dict[str, bool | None] = {}
-            for provider in OUTCOME_PROVIDERS:
+            for provider in (_measures_outcomes, *OUTCOME_PROVIDERS):
                 outcomes.update(provider(episode, as_of) or {})
             flags = episode_funnel(
                 screened=screened,
@@ -723,9 +724,47 @@ def equity_records(program: Program, as_of: date) -> list[core_equity.EpisodeRec
     return records
 
 
+def _measures_outcomes_function() -> Callable[[Any], Any] | None:
+    try:
+        from trellis.measures import services as measures
+    except ImportError:  # pragma: no cover - the measures app is part of Trellis
+        return None
+    function: Callable[[Any], Any] | None = getattr(measures, "outcomes_for_episode", None)
+    return function
+
+
+def _measures_outcomes(episode: Any, as_of: date) -> dict[str, bool | None] | None:
+    """Response and remission from the measures app (CLINICAL.md §3), dated on or before
+    ``as_of``. Durable remission at 90 days is not offered by the measures services yet: it stays
+    unknown (False in the funnel) unless an ``OUTCOME_PROVIDERS`` entry gives it."""
+    function = _measures_outcomes_function()
+    if function is None:
+        return None
+    try:
+        outcome = function(episode)
+    except InvalidInput:
+        return None
+    response = getattr(outcome, "response", None)
+    remission = getattr(outcome, "remission", None)
+    return {
+        "response": response is not None and response <= as_of,
+        "remission": remission is not None and remission <= as_of,
+    }
+
+
+def outcome_stages_known() -> frozenset[str]:
+    """Funnel stages past "completed" that some app provides (the rest count as not reached)."""
+    known: set[str] = set()
+    if _measures_outcomes_function() is not None:
+        known |= {"response", "remission"}
+    if OUTCOME_PROVIDERS:
+        known |= {"response", "remission", "durable_remission_90d"}
+    return frozenset(known)
+
+
 def outcomes_known() -> bool:
-    """Whether any app provides outcomes (response, remission) to the equity funnel."""
-    return bool(OUTCOME_PROVIDERS)
+    """Whether every outcome stage (response, remission, durable remission) is provided."""
+    return outcome_stages_known() == {"response", "remission", "durable_remission_90d"}
 
 
 def equity_report(

@@ -317,6 +317,11 @@ def equity(request: TrellisRequest) -> HttpResponse:
         "funnel_svg": charts.funnel_svg(report),
         "funnel_rows": charts.funnel_rows(report),
         "outcomes_known": services.outcomes_known(),
+        "outcomes_missing": [
+            charts.STAGE_LABELS[s]
+            for s in ("response", "remission", "durable_remission_90d")
+            if s not in services.outcome_stages_known()
+        ],
         "program": program,
     }
     status = 400 if error else 200
