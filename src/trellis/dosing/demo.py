@@ -82,7 +82,13 @@ def _predose(rng: random.Random, session: Any, track: Any, start: datetime) -> d
 
 
 def _observe(
-    nurse: Any, session: Any, at: datetime, pre: dict[str, Any], rise: int, **kw: Any
+    nurse: Any,
+    session: Any,
+    at: datetime,
+    pre: dict[str, Any],
+    rise: int,
+    shared_alert: bool = True,
+    **kw: Any,
 ) -> None:
     values = {
         "systolic": pre["systolic"] + rise,
@@ -91,7 +97,7 @@ def _observe(
         "spo2": 97,
         **kw,
     }
-    services.record_observation(nurse, session, at=at, values=values)
+    services.record_observation(nurse, session, at=at, values=values, shared_alert=shared_alert)
 
 
 def _open_session(
@@ -154,6 +160,7 @@ def _past_session(ctx: DemoContext, episode: Any, event: Any, chair: Any, k: int
             start + minute * m,
             pre,
             rise + extra,
+            shared_alert=False,  # back-charted: the patient went home long ago
             moaas=moaas,
             dissociation=dissociation,
         )

@@ -61,7 +61,17 @@ MEDICINE_LABELS = {
 
 
 class ServiceErrorsMixin:
-    """Put a service's :class:`InvalidInput` beside the field it names (or on top)."""
+    """Put a service's :class:`InvalidInput` beside the field it names (or on top).
+
+    ``id_prefix`` keeps element ids unique where several forms share a page (the session page
+    has "at" and "dissociation" in more than one form; a duplicate id breaks the labels).
+    """
+
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
     def add_service_error(self, exc: InvalidInput) -> None:
         field = exc.field.split(".")[0].split("[")[0]
@@ -70,6 +80,8 @@ class ServiceErrorsMixin:
 
 
 class PredoseForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "pre"
+
     identity_confirmed = forms.BooleanField(
         label=_("Identity confirmed (two identifiers)"), required=False
     )
@@ -203,6 +215,8 @@ class StartSessionForm(forms.Form):
 
 
 class DoseForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "dose"
+
     lot_number = forms.CharField(
         label=_("Lot number"), max_length=64, error_messages={"required": _("Give the lot number.")}
     )
@@ -221,11 +235,15 @@ class DoseForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class EndForm(forms.Form):
+class EndForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "end"
+
     at = when_field(_("Infusion ended at"))
 
 
 class ObservationForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "obs"
+
     at = when_field(_("Time"))
     systolic = whole(_("Systolic BP"), 40, 300, "mmHg")
     diastolic = whole(_("Diastolic BP"), 20, 200, "mmHg")
@@ -276,6 +294,8 @@ class ObservationForm(ServiceErrorsMixin, forms.Form):
 
 
 class AdverseEventForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "ae"
+
     at = when_field(_("Time"))
     description = forms.CharField(
         label=_("What happened"),
@@ -308,6 +328,8 @@ YES_NO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
 
 
 class ChecksForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "chk"
+
     sedation = forms.ChoiceField(label=_("Sedation occurred"), choices=YES_NO)
     sedation_resolved = forms.ChoiceField(
         label=_("Sedation resolved"), choices=YES_NO, required=False
@@ -335,6 +357,8 @@ class ChecksForm(ServiceErrorsMixin, forms.Form):
 
 
 class DischargeForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "dis"
+
     released_to = forms.CharField(
         label=_("Released to (name and relationship)"),
         max_length=200,
@@ -348,6 +372,8 @@ class DischargeForm(ServiceErrorsMixin, forms.Form):
 
 
 class AmendmentForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "amd"
+
     field = forms.ChoiceField(label=_("Correct"), choices=list(AMENDABLE_FIELDS.items()))
     new_value = forms.CharField(
         label=_("Corrected value"),

@@ -685,10 +685,13 @@ def record_observation(
     *,
     at: datetime | None = None,
     values: dict[str, Any],
+    shared_alert: bool = True,
     request: HttpRequest | None = None,
 ) -> Observation:
     """Record one set of vitals/observations; out-of-range values raise alerts (CLINICAL.md §5)
-    naming the threshold that fired."""
+    naming the threshold that fired, on the board and (``shared_alert``) in the shared alerts.
+    Back-charting a past session (demo, import) passes ``shared_alert=False``: nobody is to
+    act on an alert about a patient who went home days ago."""
     require_roles(user, session.program, DOSING_ROLES)
     _require_status(
         session, Status.DOSING, Status.MONITORING, Status.READY, doing="record observations"
@@ -717,7 +720,7 @@ def record_observation(
         },
         dissociation=clean.get("dissociation", ""),
     )
-    if alerts:
+    if alerts and shared_alert:
         _raise_shared_alert(session, obs, alerts)
     _audit(user, Action.CREATE, session, obs, request, {"alerts": [a["parameter"] for a in alerts]})
     _refresh_ready(session, when)
