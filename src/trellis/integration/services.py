@@ -468,7 +468,11 @@ def write_integration_note(
             text=c.text.strip(),
             review_on=c.review_on,
         )
-    care.record_event(user, episode, "integration_done", at=at, index=dose_index, request=request)
+    # The session may already be on the pathway (recorded from the care pages): once is enough.
+    if not care.events_of(episode).filter(kind="integration_done", index=dose_index).exists():
+        care.record_event(
+            user, episode, "integration_done", at=at, index=dose_index, request=request
+        )
     if risk == IntegrationNote.Risk.URGENT:
         from trellis.alerts.models import Kind, Severity
         from trellis.alerts.services import raise_alert
@@ -628,6 +632,11 @@ def share_journal_entry(
             detail={"shared": True, "via": "check-in link"},
         )
     return entry
+
+
+def has_journal(patient: Patient) -> bool:
+    """Whether the patient has written any entry (for the demo's idempotent seeding)."""
+    return JournalEntry.objects.filter(patient=patient).exists()
 
 
 def journal_of_link(link: CheckInLink) -> QuerySet[JournalEntry]:
