@@ -172,4 +172,68 @@ def record_course_so_far(ctx: DemoContext) -> None:
     ctx.created["course events"] = ctx.created.get("course events", 0) + recorded
 
 
-__all__ = ["Episode", "open_courses", "record_course_so_far"]
+# The demo program's adapted copy of the IV TRD track: a third preparation session for everyone
+# (the clinic's choice for a population with low trust in medical care) and 48-hour integration.
+ADAPTED_ID_SUFFIX = "iv-trd"
+ADAPTED_COURSE_PATIENT = len(COURSES)  # the first demo patient without a packaged-track course
+
+
+def _adapt(text: str) -> str:
+    text = text.replace("  count: 2\n  minutes: 60", "  count: 3\n  minutes: 60", 1)
+    text = text.replace('version: "1.0.0"', 'version: "1.1.0"', 1)
+    return text.replace(
+        "title: IV ketamine for treatment-resistant depression",
+        "title: IV ketamine for TRD, Riverbend adaptation (3 preparation sessions)",
+        1,
+    )
+
+
+@demo_seeder(stage=10)
+def adapted_protocol(ctx: DemoContext) -> None:
+    """A copy of iv-trd adapted by the demo program's prescriber, enabled, with one course."""
+    prescriber = ctx.staff["priya.prescriber"]
+    copy_id = services.default_copy_id(ctx.program, ADAPTED_ID_SUFFIX)
+    ids = {e.id for e in services.protocol_library(ctx.program)}
+    if copy_id not in ids:
+        row = services.copy_protocol(prescriber, ctx.program, ADAPTED_ID_SUFFIX, copy_id)
+        services.save_protocol_copy(prescriber, ctx.program, copy_id, _adapt(row.yaml_text))
+        services.set_protocol_enabled(prescriber, ctx.program, copy_id, True)
+        ctx.created["adapted protocols"] = ctx.created.get("adapted protocols", 0) + 1
+    if len(ctx.patients) <= ADAPTED_COURSE_PATIENT:
+        return
+    patient = ctx.patients[ADAPTED_COURSE_PATIENT]
+    coordinator = ctx.staff["cora.coordinator"]
+    if services.episodes_of(coordinator, patient).exists():
+        return
+    start = ctx.today - timedelta(days=5)
+    episode = services.start_episode(
+        coordinator,
+        patient,
+        protocol_id=copy_id,
+        referred_on=start - timedelta(days=3),
+        start_date=start,
+        adaptations=_adaptations(patient, ["chw-navigator"]),
+        primary_therapist=ctx.staff["tessa.therapist"],
+    )
+    services.record_screening(
+        coordinator, episode, _no_answers(ADAPTED_ID_SUFFIX), today=start, at=_at(start, 10)
+    )
+    for act in services.activities_of(episode).filter(kind="preparation", target__lt=ctx.today):
+        services.record_event(
+            ctx.staff["tessa.therapist"],
+            episode,
+            "preparation_done",
+            at=_at(act.target, 11),
+            index=act.index,
+        )
+    ctx.created["episodes"] = ctx.created.get("episodes", 0) + 1
+
+
+@demo_seeder(stage=40)
+def gap_alerts(ctx: DemoContext) -> None:
+    """Integration gaps of the demo courses become alerts (once each; see sync_gap_alerts)."""
+    # Idempotent: a second run returns the same alerts (no summary count: nothing new).
+    services.sync_gap_alerts(ctx.program)
+
+
+__all__ = ["Episode", "adapted_protocol", "gap_alerts", "open_courses", "record_course_so_far"]
