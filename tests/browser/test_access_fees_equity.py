@@ -78,3 +78,31 @@ def test_analyst_reads_the_equity_dashboard(page: Any, demo_site: str) -> None:
     for p in Patient.objects.filter(program__slug=DEMO_SLUG):
         assert p.family_name not in body
     assert_accessible(page, "equity dashboard after htmx update")
+
+
+def test_admin_pages_cost_and_print_are_accessible(page: Any, demo_site: str) -> None:
+    patient = demo_patient()
+    sign_in(page, demo_site, "ada.admin")
+    page.goto(f"{demo_site}/access/schedule/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sliding-fee schedule")
+    assert_accessible(page, "schedule editor")
+    page.goto(f"{demo_site}/access/prices/")
+    assert_accessible(page, "price list")
+    page.goto(f"{demo_site}/access/patients/{patient.pk}/coverage/")
+    expect(page.get_by_role("heading", name="What the payer typically requires")).to_be_visible()
+    assert_accessible(page, "coverage")
+
+    page.goto(f"{demo_site}/access/patients/{patient.pk}/cost/")
+    page.get_by_label("Track").select_option("esketamine-trd")
+    # htmx swaps the estimate in place when the plan changes.
+    expect(page.get_by_role("heading", name=re.compile("Estimate: Esketamine"))).to_be_visible()
+    first = page.get_by_test_id("gross").inner_text()
+    page.get_by_label("Esketamine dose after the first").select_option("56")
+    expect(page.get_by_test_id("gross")).not_to_have_text(first)
+    assert_accessible(page, "cost of a course")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Printable version in the patient's language").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("What your course may cost|Lo que puede costar su tratamiento")
+    )
+    assert_accessible(page, "printable estimate")
