@@ -1010,7 +1010,10 @@ def pathway_board(
         qs = qs.filter(patient__preferred_language=filters.language)
     episodes: list[Episode] = list(qs)
     by_episode: dict[Any, list[CareActivity]] = {e.pk: [] for e in episodes}
-    for act in CareActivity.objects.filter(episode__in=[e.pk for e in episodes]):
+    pending = CareActivity.objects.filter(
+        episode__in=[e.pk for e in episodes], status__in=OPEN_STATUSES
+    )
+    for act in pending:
         by_episode[act.episode_id].append(act)
     rows = []
     for episode in episodes:
