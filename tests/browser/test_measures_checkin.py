@@ -96,7 +96,7 @@ def test_spanish_phq9_on_a_phone_then_a_nurse_acknowledges_the_alert(
     expect(
         page.locator(".urgent-alert")
         .filter(has_text=patient.full_name)
-        .filter(has_text="PHQ9 item 9 = 1")
+        .filter(has_text="PHQ-9 item 9 = 1")
     ).to_have_count(0)
 
     # The patient's measures page: trajectory charts, outcome badges, the new flagged score.

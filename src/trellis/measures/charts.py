@@ -20,6 +20,16 @@ from django.utils.translation import gettext as _
 from trellis.core.instruments import get_instrument
 
 WIDTH, HEIGHT = 640, 260
+SHORT = {
+    "phq9": "PHQ-9",
+    "gad7": "GAD-7",
+    "pcl5": "PCL-5",
+    "madrs": "MADRS",
+    "ybocs": "Y-BOCS",
+    "moaas": "MOAA/S",
+    "cadss": "CADSS",
+    "qids-sr16": "QIDS-SR16",
+}
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 40
 
 
@@ -116,18 +126,23 @@ def trajectory_svg(
     return mark_safe("".join(out))  # noqa: S308  (every dynamic value above is escaped)
 
 
-def chart_rows(assessments: Sequence[Any], doses: Sequence[dt.datetime]) -> list[dict[str, Any]]:
-    """One chart (SVG + table rows) per instrument with totals, in a stable order."""
+def chart_rows(
+    assessments: Sequence[Any], doses: Sequence[dt.datetime], primary: str = "phq9"
+) -> list[dict[str, Any]]:
+    """One chart (SVG + table rows) per instrument with totals: the primary first, then A-Z."""
     by_inst: dict[str, list[Any]] = {}
     for a in assessments:
         if a.total is not None:
             by_inst.setdefault(a.instrument, []).append(a)
     charts = []
-    for n, (inst_id, rows) in enumerate(sorted(by_inst.items())):
+    for n, (inst_id, rows) in enumerate(
+        sorted(by_inst.items(), key=lambda kv: (kv[0] != primary, kv[0]))
+    ):
         points = [Point(a.taken_at, a.total, a.band, a.get_source_display()) for a in rows]
         charts.append(
             {
                 "instrument": inst_id,
+                "short": SHORT.get(inst_id, inst_id.upper()),
                 "title": get_instrument(inst_id).title,
                 "svg": trajectory_svg(inst_id, points, doses, f"traj-{n}"),
                 "rows": rows,

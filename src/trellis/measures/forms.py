@@ -3,6 +3,7 @@ message a person can act on (ranges and skip logic come from ``trellis.core``)."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -49,7 +50,7 @@ class ClinicianTotalForm(forms.Form):
                     % {"scale": inst_id.upper(), "lo": inst.range_min, "hi": inst.range_max},
                 )
         when = data.get("taken_at")
-        if when is not None and when > timezone.now() + timezone.timedelta(minutes=5):
+        if when is not None and when > timezone.now() + timedelta(minutes=5):
             self.add_error("taken_at", _("The time cannot be in the future."))
         return data
 
@@ -79,6 +80,7 @@ class CssrsForm(forms.Form):
             normalise_answers({k: data[k] for k in self.fields})
         except InvalidInput as exc:
             field = exc.field if exc.field in self.fields else None
+            message: Any
             if field in ("q3", "q4", "q5"):
                 message = _("Asked only after “yes” to item 2: answer no or not asked.")
             elif field == "q6_3mo":

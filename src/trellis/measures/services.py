@@ -73,6 +73,23 @@ PATIENT_TITLES = {
 }
 
 
+SHORT_NAMES = {
+    "phq9": "PHQ-9",
+    "gad7": "GAD-7",
+    "pcl5": "PCL-5",
+    "cssrs": "C-SSRS",
+    "madrs": "MADRS",
+    "ybocs": "Y-BOCS",
+    "moaas": "MOAA/S",
+    "cadss": "CADSS",
+    "qids-sr16": "QIDS-SR16",
+}
+
+
+def short_name(instrument: str) -> str:
+    return SHORT_NAMES.get(instrument, instrument.upper())
+
+
 def patient_title(instrument: str) -> str:
     return str(PATIENT_TITLES.get(instrument) or get_instrument(instrument).title)
 
@@ -133,7 +150,9 @@ def current_episode(patient: Patient) -> Episode | None:
     """The patient's active episode (most recently referred), else their latest one."""
     # Through the patient's own relation: the caller already holds an access-checked patient
     # (or is the system acting for that patient's link).
-    episodes = list(patient.episodes.order_by("-referred_on", "-created_at"))
+    # (the reverse relation of care.Episode.patient)
+    related: Any = patient.episodes  # type: ignore[attr-defined]
+    episodes: list[Episode] = list(related.order_by("-referred_on", "-created_at"))
     active = [e for e in episodes if e.is_active]
     return active[0] if active else (episodes[0] if episodes else None)
 
@@ -235,7 +254,7 @@ def _raise_suicide_alert(assessment: Assessment) -> None:
         title = f"Suicide risk: C-SSRS screener {assessment.risk}"
     else:
         item9 = assessment.answers.get("9")
-        title = f"Suicide risk: {assessment.instrument.upper()} item 9 = {item9}"
+        title = f"Suicide risk: {short_name(assessment.instrument)} item 9 = {item9}"
     via = "check-in link" if assessment.source == Assessment.Source.PATIENT else "clinician entry"
     raise_alert(
         program=assessment.program,
@@ -264,11 +283,12 @@ def _check_relapse_warning(
     if outcome.relapse_warning is None:
         return
     care.on_relapse_warning(None, episode, outcome.relapse_warning, request=request)
+    warned = outcome.relapse_warning.isoformat()
     raise_alert(
         program=episode.program,
         kind="relapse_warning",
         severity="warning",
-        title=f"Relapse warning on {instrument.upper()} ({outcome.relapse_warning.isoformat()})",
+        title=f"Relapse warning on {short_name(instrument)} ({warned})",
         dedupe_key=f"relapse_warning:{episode.pk}:{outcome.relapse_warning.isoformat()}",
         detail=(
             "Scores rose after response (CLINICAL.md §3). An integration booster within 72 h "
@@ -344,7 +364,9 @@ def record_patient_answers(
     if not rules.patient_reportable(instrument):
         raise InvalidInput("instrument", f"{instrument} is entered by clinicians only")
     key = link_key(link, instrument, timepoint)
-    existing = Assessment.objects.filter(program=link.program, idempotency_key=key).first()
+    existing: Assessment | None = Assessment.objects.filter(
+        program=link.program, idempotency_key=key
+    ).first()
     if existing is not None:
         return existing
     result = score(instrument, dict(answers))
@@ -560,12 +582,13 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
     done and not yet sent (each due item once, across runs), per consent; returns links sent."""
     now = now or timezone.now()
     count = 0
-    episodes = [
-        episode
-        for program in Program.objects.all()
-        for patient in program.patients.filter(episodes__isnull=False).distinct()
-        for episode in patient.episodes.exclude(phase__in=["completed", "withdrawn"])
-    ]
+    # The system acts for every program (no staff user): each program's patients through
+    # their own relations, since care offers no user-less listing of active courses.
+    episodes: list[Episode] = []
+    for program in Program.objects.all():
+        for patient in program.patients.filter(episodes__isnull=False).distinct():
+            related: Any = patient.episodes  # type: ignore[attr-defined]
+            episodes += list(related.exclude(phase__in=["completed", "withdrawn"]))
     for episode in episodes:
         try:
             count += _remind_episode(episode, now)
