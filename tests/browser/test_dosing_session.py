@@ -156,7 +156,7 @@ def test_nurse_runs_a_full_esketamine_session_with_one_bp_alert(
         form.get_by_role("button", name="Record observation").click()
         expect(page.get_by_text("Observation recorded.")).to_be_visible()
 
-    assert obs.count() == 1
+    expect(obs).to_have_count(1)
     record(40, "186", "96", "4", "moderate")
     expect(page.locator("#monitoring .badge.danger")).to_have_text("systolic 186 ≥ 180")
 

@@ -1095,7 +1095,11 @@ def rems_forms_due(
         if f.session_date is None:
             object.__setattr__(f, "session_date", r.session_date)
     due = rems.forms_due(forms, today)
-    return [{"due": d, "form": by_id[d.session_id or ""]} for d in due if d.session_id in by_id]
+    return [
+        {"due": d, "form": by_id[d.session_id or ""], "days_late": max(0, -d.days_left)}
+        for d in due
+        if d.session_id in by_id
+    ]
 
 
 @transaction.atomic
