@@ -113,3 +113,17 @@ def test_checklist_names_rems_and_medicare_codes() -> None:
     keys = {i.key: i.status for i in checklist.items}
     assert keys["rems_patient_enrolment"] == "required"
     assert set(checklist.billing_codes) == {"G2082", "G2083"}
+
+
+@pytest.mark.django_db
+def test_rems_enrolment_is_read_from_dosing_when_it_offers_it(cast: Cast) -> None:
+    from trellis.dosing import services as dosing
+
+    assert services.rems_enrolment_on_file(cast.nurse_a, cast.patient_a) is None
+    dosing.enrol_patient(
+        cast.coordinator_a, cast.patient_a, rems_patient_id="R-1", enrolled_on=TODAY
+    )
+    on_file = services.rems_enrolment_on_file(cast.nurse_a, cast.patient_a)
+    assert on_file is not None
+    assert on_file.enrolled_on == TODAY
+    assert services.rems_enrolment_on_file(cast.coordinator_b, cast.patient_a) is None

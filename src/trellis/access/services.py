@@ -448,6 +448,17 @@ def record_coverage(
     return row
 
 
+def rems_enrolment_on_file(user: Any, patient: Patient) -> Any | None:
+    """The patient's Spravato REMS enrolment as the dosing app records it (it owns the REMS
+    records), or None; the coverage page shows it beside the enrolment noted here."""
+    try:
+        from trellis.dosing import services as dosing
+    except ImportError:  # pragma: no cover - the dosing app is part of Trellis
+        return None
+    enrolment_of = getattr(dosing, "enrolment_of", None)
+    return None if enrolment_of is None else enrolment_of(user, patient)
+
+
 def checklist_drug(protocol: Protocol | None) -> str:
     """The payer checklist's drug for a track (esketamine when no track is chosen yet)."""
     if protocol is None or protocol.drug == "esketamine":

@@ -140,6 +140,7 @@ def coverage(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         ],
         "payer": payer,
         "savings_eligible": services.savings_programme_eligible(payer),
+        "rems_on_file": services.rems_enrolment_on_file(request.user, patient),
     }
     return render(request, "access/coverage.html", context, status=status)
 
