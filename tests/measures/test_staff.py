@@ -207,3 +207,18 @@ def test_series_is_checked_and_audited(cast: Cast) -> None:
     with pytest.raises(NotAllowed):
         services.series(cast.coordinator_b, cast.patient_a, "madrs")
     assert len(services.series(None, cast.patient_a, "madrs")) == 1
+
+
+@pytest.mark.django_db
+def test_htmx_entry_swaps_the_panel_fragment(client: Any, cast: Cast) -> None:
+    sign_in(client, cast.nurse_a)
+    url = f"/measures/patients/{cast.patient_a.pk}/total/"
+    bad = client.post(url, {"instrument": "madrs", "total": "99"}, HTTP_HX_REQUEST="true")
+    body = bad.content.decode()
+    assert bad.status_code == 200  # htmx swaps 2xx only: the errors must reach the page
+    assert body.lstrip().startswith('<div class="measures-panel"')
+    assert "The MADRS total must be from 0 to 60." in body
+    ok = client.post(url, {"instrument": "madrs", "total": "25"}, HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200
+    assert 'role="status">Score saved.' in ok.content.decode()
+    assert Assessment.objects.get().total == 25

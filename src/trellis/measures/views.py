@@ -151,14 +151,17 @@ def thanks(
 # --- staff pages --------------------------------------------------------------------------------
 
 
-def _page(request: TrellisRequest, patient: Any, status: int = 200, **forms: Any) -> HttpResponse:
-    context = {"patient": patient, "ctx": panel_context(request, patient, **forms)}
-    template = (
-        "measures/_partials/panel.html"
-        if getattr(request, "htmx", False)
-        else "measures/patient.html"
-    )
-    return render(request, template, context, status=status)
+def _page(
+    request: TrellisRequest, patient: Any, status: int = 200, notice: str = "", **forms: Any
+) -> HttpResponse:
+    """The measures page, or only the panel fragment for htmx (htmx swaps 2xx answers only, so a
+    form with errors comes back as 200 there and as 400 on a full page)."""
+    ctx = panel_context(request, patient, **forms)
+    ctx["notice"] = notice
+    context = {"patient": patient, "ctx": ctx}
+    if getattr(request, "htmx", False):
+        return render(request, "measures/_partials/panel.html", context)
+    return render(request, "measures/patient.html", context, status=status)
 
 
 @staff_view(CLINICAL_ROLES, patient_data=True)
@@ -187,6 +190,8 @@ def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         except InvalidInput as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
         else:
+            if request.htmx:
+                return _page(request, patient, notice=_("Score saved."))
             messages.success(request, _("Score saved."))
             return redirect("measures:patient", patient_id=patient.pk)
     return _page(request, patient, status=400, total_form=form)
@@ -202,15 +207,16 @@ def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResp
             request.user, patient, {k: form.cleaned_data[k] for k in form.fields}, request=request
         )
         if assessment.suicide_flag:
-            messages.error(
-                request,
-                _("C-SSRS risk %(risk)s: an urgent alert was raised. Act on it today.")
-                % {"risk": assessment.risk},
-            )
+            notice = _("C-SSRS risk %(risk)s: an urgent alert was raised. Act on it today.") % {
+                "risk": assessment.risk
+            }
         else:
-            messages.success(
-                request, _("C-SSRS saved (risk: %(risk)s).") % {"risk": assessment.risk}
-            )
+            notice = _("C-SSRS saved (risk: %(risk)s).") % {"risk": assessment.risk}
+        if request.htmx:
+            return _page(request, patient, notice=notice)
+        messages.add_message(
+            request, messages.ERROR if assessment.suicide_flag else messages.SUCCESS, notice
+        )
         return redirect("measures:patient", patient_id=patient.pk)
     return _page(request, patient, status=400, cssrs_form=form)
 
