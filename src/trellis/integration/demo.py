@@ -269,17 +269,20 @@ def _journal(ctx: DemoContext, i: int, episode: Any) -> int:
     text = TEXTS[_lang(patient)]
     link, _token = issue_link(patient, purpose="journal", now=doses[-1][1])
     last_dose = doses[-1][1]
-    if i % 2 == 0:
+    if i % 2 == 0 and last_dose + timedelta(hours=5) < timezone.now():
         services.add_reflection(
             link, text["reflection"], language=_lang(patient), now=last_dose + timedelta(hours=5)
         )
     for k, entry in enumerate(text["journal"]):
+        written = last_dose + timedelta(hours=20 + 3 * k)
+        if written > timezone.now():
+            written = timezone.now() - timedelta(minutes=30 * (len(text["journal"]) - k))
         services.add_journal_entry(
             link,
             entry,
             share=(k + i) % 2 == 0,
             language=_lang(patient),
-            now=last_dose + timedelta(hours=20 + 3 * k),
+            now=written,
         )
     return len(text["journal"])
 
@@ -314,7 +317,9 @@ def _social_needs(ctx: DemoContext, i: int, episode: Any) -> int:
             services.follow_up_referral(
                 coordinator, referral.pk, status="connected", note="Patient confirmed (synthetic)"
             )
-    if episode.phase in ("sustaining", "completed", "maintenance"):
+    # A need still open after the series is not screened again here (it stays on the boards).
+    settled = i not in NEEDS or i in CONNECTED
+    if settled and episode.phase in ("sustaining", "completed", "maintenance"):
         services.record_hrsn(
             coordinator,
             patient,

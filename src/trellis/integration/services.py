@@ -994,6 +994,7 @@ class ThreadItem:
     dose_index: int | None = None
 
 
+RANK = {"intention": 0, "preparation": 1}
 # Other apps (peers: circle attendance; measures: the outcome trajectory) may add items:
 # callable(episode) -> list[ThreadItem], reading their own data through their own services.
 THREAD_PROVIDERS: list[Callable[[Episode], list[ThreadItem]]] = []
@@ -1075,8 +1076,8 @@ def episode_thread(
             if intention_id in i.intention_ids
             or (i.kind in ("dose", "experience", "reflection") and i.dose_index in touched)
         ]
-    # Intentions open the thread (they are what the course is for), then everything in time.
-    items.sort(key=lambda i: (i.kind != "intention", i.at))
+    # Intentions open the thread (what the course is for), then preparation, then time order.
+    items.sort(key=lambda i: (RANK.get(i.kind, 2), i.at))
     _audit(
         Action.VIEW,
         user,
