@@ -193,3 +193,28 @@ def test_checkin_page_lists_due_questionnaires_done_or_not(client: Any, cast: Ca
     assert "Example" not in body  # first name only
     thanks = client.get(f"/measures/c/{token}/phq9/week_3/thanks/").content.decode()
     assert "Anxiety questionnaire (GAD-7)" in thanks  # what is left to answer
+
+
+@pytest.mark.django_db
+def test_unacknowledged_item_9_alert_escalates_to_on_call_after_60_minutes(cast: Cast) -> None:
+    from trellis.alerts.services import acknowledge, banner_alerts, escalate_overdue
+    from trellis.notify.models import OutboxMessage
+
+    program = cast.program_a
+    program.on_call_phone = "+15555550999"
+    program.save()
+    link, _ = link_for(cast.patient_a)
+    services.record_patient_answers(
+        link, "phq9", {**{str(i): 0 for i in range(1, 9)}, "9": 1}, "week_3"
+    )
+    alert = Alert.objects.get(kind="suicide_risk")
+    assert [a.pk for a in banner_alerts(cast.therapist_a, program)] == [alert.pk]
+    assert banner_alerts(cast.coordinator_b, cast.program_b) == []
+    escalate_overdue(alert.raised_at + timedelta(minutes=59))
+    assert not OutboxMessage.objects.filter(purpose="alert_escalation").exists()
+    escalate_overdue(alert.raised_at + timedelta(minutes=61))
+    message = OutboxMessage.objects.get(purpose="alert_escalation")
+    assert message.channel == "sms"
+    assert message.to_address == "+15555550999"
+    acknowledge(cast.nurse_a, alert.pk, action_taken="Called; C-SSRS done; seen today.")
+    assert banner_alerts(cast.therapist_a, program) == []

@@ -118,3 +118,15 @@ def test_withdrawn_course_gets_no_reminders(cast: Cast) -> None:
     consent(cast, "reminders_sms")
     care.withdraw_episode(cast.coordinator_a, episode, reason="moved away")
     assert services.send_due_reminders(timezone.now()) == 0
+
+
+@pytest.mark.django_db
+def test_pre_dose_reminder_uses_the_planned_dose(cast: Cast) -> None:
+    episode = course_before_dose_1(cast)
+    dose1 = care.activities_of(episode).get(kind="dose", index=1)
+    nine = timezone.make_aware(
+        timezone.datetime.combine(dose1.target, timezone.datetime.min.time())
+    ) + timedelta(hours=9)
+    due = services.open_due(episode, nine - timedelta(hours=2))
+    assert ("phq9", "pre_dose_1") in {(d.instrument, d.timepoint) for d in due}
+    assert not any(d.kind == "post_dose" for d in services.schedule_for(episode))

@@ -459,24 +459,39 @@ def _track_measures(episode: Episode) -> list[rules.TrackMeasure]:
     ]
 
 
+def _planned_dose_times(episode: Episode, after: dt.datetime | None) -> list[dt.datetime]:
+    """Times of the doses still planned (scheduled time, else 09:00 on the target day)."""
+    out = []
+    for act in (
+        care.activities_of(episode)
+        .filter(kind="dose", status__in=["planned", "scheduled"])
+        .order_by("index")
+    ):
+        when = act.scheduled_at or timezone.make_aware(
+            dt.datetime.combine(act.target, dt.time(9, 0)), timezone.get_current_timezone()
+        )
+        if after is None or when > after:
+            out.append(when)
+    return out
+
+
 def schedule_for(episode: Episode) -> list[DueAssessment]:
-    """Every due measure of the episode's track, from its doses (or the planned first dose)."""
-    doses = dose_times(episode)
+    """Every due measure of the episode's track. Doses given come from care's events; doses
+    still planned stand in for the future ones, so the baseline and "before each dose"
+    reminders go out before the dose (a "24 h after" timepoint needs the dose given)."""
+    given = dose_times(episode)
     protocol = care.protocol_of(episode)
-    if doses:
-        first = doses[0]
-    else:
-        planned = (
-            care.activities_of(episode).filter(kind="dose", index=1).order_by("target").first()
-        )
-        if planned is None:
-            return []
-        first = timezone.make_aware(
-            dt.datetime.combine(planned.target, dt.time(9, 0)),
-            timezone.get_current_timezone(),
-        )
-    induction = doses[protocol.doses.count - 1] if len(doses) >= protocol.doses.count else None
-    return rules.track_schedule(_track_measures(episode), first, doses, induction)
+    planned = _planned_dose_times(episode, given[-1] if given else None)
+    doses = given + planned
+    if not doses:
+        return []
+    induction = given[protocol.doses.count - 1] if len(given) >= protocol.doses.count else None
+    schedule = rules.track_schedule(_track_measures(episode), doses[0], doses, induction)
+    return [
+        d
+        for d in schedule
+        if d.kind != "post_dose" or int(d.timepoint.rsplit("_", 1)[1]) <= len(given)
+    ]
 
 
 def open_due(episode: Episode, now: dt.datetime) -> list[DueAssessment]:
