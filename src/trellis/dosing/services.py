@@ -881,10 +881,12 @@ def _refresh_ready(session: DosingSession, now: datetime) -> None:
         return
     ready = readiness(session, now).ready
     status = Status.READY if ready else Status.MONITORING
-    if ready and session.ready_at is None:
-        session.ready_at = now
-    if status != session.status or (ready and session.ready_at == now):
+    # ``ready_at`` is when the patient last became ready (REMS: minutes until the patient
+    # would have been ready to leave); a later unmet criterion clears it.
+    ready_at = (session.ready_at or now) if ready else None
+    if status != session.status or ready_at != session.ready_at:
         session.status = status
+        session.ready_at = ready_at
         session.save()
 
 
