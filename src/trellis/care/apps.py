@@ -21,3 +21,8 @@ class CareConfig(AppConfig):
             CHART_PANELS.append(chart_panel)
         if home_card not in CARD_PROVIDERS:
             CARD_PROVIDERS.append(home_card)
+
+        from trellis.care.services import sync_all_gap_alerts
+        from trellis.notify.jobs import periodic_job
+
+        periodic_job("care.sync_gap_alerts")(sync_all_gap_alerts)

@@ -1144,3 +1144,9 @@ def screenings_of(episode: Episode) -> QuerySet[ScreeningRecord]:
 def protocols_in_use(program: Program) -> list[Protocol]:
     """Every track of the program's library (enabled or not: running courses may use any)."""
     return [e.protocol for e in protocol_library(program)]
+
+
+def sync_all_gap_alerts(now: datetime) -> None:
+    """The worker's periodic job: integration-gap alerts for every program."""
+    for program in Program.objects.all():
+        sync_gap_alerts(program, now)

@@ -6,14 +6,23 @@ directly, so that every message is recorded, retried on failure and visible to s
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from trellis.accounts.models import Program
 from trellis.core.errors import InvalidInput
-from trellis.notify.models import Channel, OutboxMessage
+from trellis.notify.models import Channel, OutboxMessage, Status
+from trellis.notify.transports import DeliveryError, transport_for
 from trellis.patients.models import Patient
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_MINUTES = (1, 2, 4, 8, 16, 32)
 
 # Hooks run after a message is queued (the delivery module registers the task that sends it).
 AFTER_ENQUEUE: list[Any] = []
@@ -98,3 +107,73 @@ def retry_now(user: Any, program: Program | None, message_id: int, *, request: A
     )
     for hook in AFTER_ENQUEUE:
         transaction.on_commit(lambda hook=hook, pk=message.pk: hook(pk))
+
+
+# --- delivery (one attempt per call; the worker and the task call these) -------------------
+
+
+def backoff(attempts: int) -> timedelta:
+    """Minutes to wait after the ``attempts``-th failure: 1, 2, 4, 8, 16, 32."""
+    return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
+
+
+def deliver(message_id: int, now: datetime | None = None) -> OutboxMessage | None:
+    """Try once to send the message if it is due; record the outcome."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk=message_id, status__in=[Status.QUEUED, Status.FAILED])
+            .first()
+        )
+        if message is None or message.next_attempt_at > now:
+            return message
+        try:
+            transport_for(message.channel).send(message)
+        except DeliveryError as exc:
+            message.attempts += 1
+            message.last_error = str(exc)[:500]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = Status.GAVE_UP
+            else:
+                message.status = Status.FAILED
+                message.next_attempt_at = now + backoff(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            log.warning("outbox message %s failed (%s): %s", message.pk, message.attempts, exc)
+            if message.status == Status.GAVE_UP:
+                _alert_undelivered(message)
+            return message
+        message.attempts += 1
+        message.status = Status.SENT
+        message.sent_at = now
+        message.last_error = ""
+        message.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        return message
+
+
+def _alert_undelivered(message: OutboxMessage) -> None:
+    from trellis.alerts.services import raise_alert
+
+    raise_alert(
+        program=message.program,
+        kind="delivery_failed",
+        severity="warning",
+        title=f"A {message.get_channel_display()} message could not be delivered",
+        detail=f"{message.purpose} to {message.to_address}: {message.last_error}",
+        dedupe_key=f"outbox:{message.pk}:gave_up",
+        patient=message.patient,
+        source=message,
+    )
+
+
+def deliver_due(now: datetime | None = None) -> int:
+    """Attempt every queued or failed message whose next attempt is due (a periodic job)."""
+    now = now or timezone.now()
+    due = OutboxMessage.objects.filter(
+        status__in=[Status.QUEUED, Status.FAILED], next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in list(due[:500]):
+        deliver(pk, now)
+        count += 1
+    return count
