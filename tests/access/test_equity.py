@@ -194,3 +194,51 @@ def test_bad_as_of_date_is_explained(client: Any, cast: Cast) -> None:
     assert response.status_code == 400
     assert "YYYY-MM-DD" in response.content.decode()
     assert client.get(reverse("access:equity_csv"), {"as_of": "2999-01-01"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_started_and_measures_outcomes_reach_the_funnel(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from trellis.care import services as care
+    from trellis.core.protocols import load_protocol
+
+    episode = care.start_episode(
+        cast.coordinator_a,
+        cast.patient_a,
+        protocol_id="iv-trd",
+        referred_on=today() - timedelta(days=30),
+        start_date=today() - timedelta(days=29),
+    )
+    answers = {i.id: False for i in load_protocol("iv-trd").screening if i.age_below is None}
+    care.record_screening(
+        cast.coordinator_a, episode, answers, at=timezone.now() - timedelta(days=29)
+    )
+    # The first-dose gate (safety plan, REMS…) is tested by care; here only the funnel matters.
+    monkeypatch.setattr(care, "first_dose_blockers", lambda episode: [])
+    for n in (1, 2, 3):
+        care.record_event(
+            cast.nurse_a,
+            episode,
+            "preparation_done",
+            at=timezone.now() - timedelta(days=28 - n),
+            index=n,
+        )
+    care.record_event(
+        cast.nurse_a, episode, "dose_given", at=timezone.now() - timedelta(days=10), index=1
+    )
+    response_day = today() - timedelta(days=2)
+    fake = SimpleNamespace(response=response_day, remission=None)
+    monkeypatch.setattr(services, "_measures_outcomes_function", lambda: lambda episode: fake)
+    (record,) = services.equity_records(cast.program_a, today())
+    assert record.screened
+    assert record.started
+    assert not record.completed_series_with_80pct_integration  # 1 of 6 doses
+    assert record.response
+    assert not record.remission
+    # As of before the response date, it had not happened yet.
+    (earlier,) = services.equity_records(cast.program_a, response_day - timedelta(days=1))
+    assert not earlier.response
+    assert services.outcome_stages_known() == {"response", "remission"}
