@@ -1004,6 +1004,26 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
+def _outcome_items(user: Any, episode: Episode) -> list[ThreadItem]:
+    """The outcome trajectory: the track's primary measure from the course start (through the
+    measures app's own service, which checks roles and audits)."""
+    from trellis.measures import services as measures
+
+    instrument = measures.primary_instrument(episode)
+    start = _start_of(episode.start_date)
+    return [
+        ThreadItem(
+            "outcome",
+            a.taken_at,
+            f"{measures.short_name(instrument)} {a.total}",
+            a.band or "",
+            obj=a,
+        )
+        for a in measures.series(user, episode.patient, instrument)
+        if a.total is not None and a.taken_at >= start
+    ]
+
+
 def episode_thread(
     user: Any,
     episode: Episode,
@@ -1062,6 +1082,7 @@ def episode_thread(
         )
     for act in care.activities_of(episode).filter(kind="peer_circle", status="done"):
         items.append(ThreadItem("circle", act.done_at or _start_of(act.target), "", obj=act))
+    items.extend(_outcome_items(user, episode))
     for provider in THREAD_PROVIDERS:
         items.extend(provider(episode))
     if intention_id is not None:

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from trellis.accounts.models import CLINICAL_ROLES
 from trellis.accounts.services import has_any_role
 from trellis.checkin.models import CheckInLink
+from trellis.core.integration_rules import SAFETY_PLAN_SECTIONS
 from trellis.integration import services
+from trellis.integration.forms import SECTION_LABELS
 from trellis.patients.models import Patient
 
 
@@ -40,6 +42,14 @@ def checkin_section(request: HttpRequest, link: CheckInLink) -> dict[str, Any] |
             "intentions": view.intentions,
             "commitments": view.commitments,
             "safety_plan": view.safety_plan,
+            "sections": (
+                [
+                    (SECTION_LABELS[name], getattr(view.safety_plan, name))
+                    for name in SAFETY_PLAN_SECTIONS
+                ]
+                if view.safety_plan
+                else []
+            ),
             "shared": [e for e in view.journal if e.shared][:5],
             "reflection_dose": view.reflection_dose,
             "lang": translation.get_language(),
