@@ -108,11 +108,22 @@ def _audit(
 
 
 def thresholds_for(program: Program) -> SafetyThresholds:
-    """The program's safety thresholds: CLINICAL.md §5 ★ defaults with its validated overrides."""
+    """The program's safety thresholds: CLINICAL.md §5 ★ defaults with its validated overrides.
+
+    Kept on the program instance (one request, or one seeding run), so a board of many chairs
+    reads the settings once.
+    """
+    cached = program.__dict__.get("_dosing_thresholds")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     row = DosingSettings.objects.filter(program=program).first()
-    if row is None or not row.thresholds:
-        return DEFAULT_THRESHOLDS
-    return SafetyThresholds.from_mapping(row.thresholds, where="thresholds")
+    result = (
+        SafetyThresholds.from_mapping(row.thresholds, where="thresholds")
+        if row is not None and row.thresholds
+        else DEFAULT_THRESHOLDS
+    )
+    program.__dict__["_dosing_thresholds"] = result
+    return result
 
 
 def threshold_overrides(program: Program) -> dict[str, Any]:
@@ -131,6 +142,7 @@ def save_thresholds(
     row.thresholds = dict(overrides)
     row.updated_by = user
     row.save()
+    program.__dict__.pop("_dosing_thresholds", None)
     record(
         action=Action.UPDATE,
         request=request,
@@ -879,7 +891,14 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
 def _refresh_ready(session: DosingSession, now: datetime) -> None:
     if session.status not in (Status.MONITORING, Status.READY):
         return
-    ready = readiness(session, now).ready
+    th = thresholds_for(session.program)
+    if session.drug == "esketamine":
+        since, needed = session.started_at, th.esketamine_min_observation_min
+    else:
+        since, needed = session.stopped_at, th.ketamine_min_observation_min
+    # Before the minimum observation time nobody is ready: skip the full rule (and its queries).
+    early = since is None or (now - since) < timedelta(minutes=needed)
+    ready = False if early else readiness(session, now).ready
     status = Status.READY if ready else Status.MONITORING
     # ``ready_at`` is when the patient last became ready (REMS: minutes until the patient
     # would have been ready to leave); a later unmet criterion clears it.
