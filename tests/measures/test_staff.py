@@ -16,6 +16,11 @@ from trellis.core.errors import InvalidInput, NotAllowed
 from trellis.measures import services
 from trellis.measures.models import Assessment
 
+
+def cssrs_post(answers: dict[str, str]) -> dict[str, str]:
+    return {f"cssrs-{k}": v for k, v in answers.items()}
+
+
 CSSRS_NONE = dict.fromkeys(("q1", "q2", "q6", "q6_3mo"), "no") | dict.fromkeys(
     ("q3", "q4", "q5"), "not_asked"
 )
@@ -59,17 +64,17 @@ def test_cssrs_moderate_or_high_raises_an_urgent_alert(
 @pytest.mark.django_db
 def test_cssrs_skip_logic_is_enforced_in_the_form(client: Any, cast: Cast) -> None:
     sign_in(client, cast.nurse_a)
-    data = CSSRS_NONE | {"q2": "no", "q3": "yes"}
+    data = cssrs_post(CSSRS_NONE | {"q2": "no", "q3": "yes"})
     response = client.post(f"/measures/patients/{cast.patient_a.pk}/cssrs/", data)
     assert response.status_code == 400
     assert "Asked only after" in response.content.decode()
     assert not Assessment.objects.exists()
-    missing = client.post(f"/measures/patients/{cast.patient_a.pk}/cssrs/", {"q1": "no"})
+    missing = client.post(f"/measures/patients/{cast.patient_a.pk}/cssrs/", {"cssrs-q1": "no"})
     assert missing.status_code == 400
     assert "Choose yes, no or not asked." in missing.content.decode()
     ok = client.post(
         f"/measures/patients/{cast.patient_a.pk}/cssrs/",
-        CSSRS_NONE | {"q1": "yes", "q2": "yes", "q3": "yes"},
+        cssrs_post(CSSRS_NONE | {"q1": "yes", "q2": "yes", "q3": "yes"}),
     )
     assert ok.status_code == 302
     assert Assessment.objects.get().risk == "moderate"
@@ -86,12 +91,15 @@ def test_clinician_totals_are_range_checked(client: Any, cast: Cast) -> None:
         services.record_clinician_total(cast.coordinator_a, cast.patient_a, "madrs", 20)
     sign_in(client, cast.nurse_a)
     url = f"/measures/patients/{cast.patient_a.pk}/total/"
-    bad = client.post(url, {"instrument": "ybocs", "total": "41"})
+    bad = client.post(url, {"mtotal-instrument": "ybocs", "mtotal-total": "41"})
     assert bad.status_code == 400
     assert "The YBOCS total must be from 0 to 40." in bad.content.decode()
-    assert client.post(url, {"instrument": "moaas", "total": "x"}).status_code == 400
+    assert client.post(url, {"mtotal-instrument": "moaas", "mtotal-total": "x"}).status_code == 400
     assert not Assessment.objects.exists()
-    ok = client.post(url, {"instrument": "madrs", "total": "31", "taken_at": "2026-01-05T10:00"})
+    ok = client.post(
+        url,
+        {"mtotal-instrument": "madrs", "mtotal-total": "31", "mtotal-taken_at": "2026-01-05T10:00"},
+    )
     assert ok.status_code == 302
     saved = Assessment.objects.get()
     assert (saved.instrument, saved.total, saved.source) == ("madrs", 31, "clinician")
@@ -188,11 +196,11 @@ def test_other_programs_and_non_clinical_roles_get_404(client: Any, cast: Cast, 
     assert client.get(f"/measures/patients/{pk}/").status_code == 404
     assert (
         client.post(
-            f"/measures/patients/{pk}/total/", {"instrument": "madrs", "total": "1"}
+            f"/measures/patients/{pk}/total/", {"mtotal-instrument": "madrs", "mtotal-total": "1"}
         ).status_code
         == 404
     )
-    assert client.post(f"/measures/patients/{pk}/cssrs/", CSSRS_NONE).status_code == 404
+    assert client.post(f"/measures/patients/{pk}/cssrs/", cssrs_post(CSSRS_NONE)).status_code == 404
     assert client.post(f"/measures/patients/{pk}/send-link/").status_code == 404
     assert not Assessment.objects.exists()
 
@@ -213,12 +221,16 @@ def test_series_is_checked_and_audited(cast: Cast) -> None:
 def test_htmx_entry_swaps_the_panel_fragment(client: Any, cast: Cast) -> None:
     sign_in(client, cast.nurse_a)
     url = f"/measures/patients/{cast.patient_a.pk}/total/"
-    bad = client.post(url, {"instrument": "madrs", "total": "99"}, HTTP_HX_REQUEST="true")
+    bad = client.post(
+        url, {"mtotal-instrument": "madrs", "mtotal-total": "99"}, HTTP_HX_REQUEST="true"
+    )
     body = bad.content.decode()
     assert bad.status_code == 200  # htmx swaps 2xx only: the errors must reach the page
     assert body.lstrip().startswith('<div class="measures-panel"')
     assert "The MADRS total must be from 0 to 60." in body
-    ok = client.post(url, {"instrument": "madrs", "total": "25"}, HTTP_HX_REQUEST="true")
+    ok = client.post(
+        url, {"mtotal-instrument": "madrs", "mtotal-total": "25"}, HTTP_HX_REQUEST="true"
+    )
     assert ok.status_code == 200
     assert 'role="status">Score saved.' in ok.content.decode()
     assert Assessment.objects.get().total == 25

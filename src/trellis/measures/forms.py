@@ -14,6 +14,10 @@ from trellis.core.errors import InvalidInput
 from trellis.core.instruments import get_instrument, normalise_answers
 from trellis.measures.services import CLINICIAN_TOTALS
 
+# Prefixes keep field ids unique on the chart, where other apps' panels have forms too.
+TOTAL_PREFIX = "mtotal"
+CSSRS_PREFIX = "cssrs"
+
 
 def _total_choices() -> list[tuple[str, str]]:
     out = []

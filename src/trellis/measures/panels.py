@@ -27,7 +27,7 @@ BADGES = [
 def panel_context(
     request: Any, patient: Patient, total_form: Any = None, cssrs_form: Any = None
 ) -> dict[str, Any]:
-    from trellis.measures.forms import ClinicianTotalForm, CssrsForm
+    from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
 
     user = request.user
     assessments = services.assessments_of(user, patient, request=request)
@@ -57,8 +57,8 @@ def panel_context(
         "doses": doses,
         "can_enter": has_any_role(user, patient.program, services.ENTRY_ROLES),
         "can_send": has_any_role(user, patient.program, services.SEND_ROLES),
-        "total_form": total_form or ClinicianTotalForm(),
-        "cssrs_form": cssrs_form or CssrsForm(),
+        "total_form": total_form or ClinicianTotalForm(prefix=TOTAL_PREFIX),
+        "cssrs_form": cssrs_form or CssrsForm(prefix=CSSRS_PREFIX),
     }
 
 

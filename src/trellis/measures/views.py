@@ -24,7 +24,7 @@ from trellis.core import measures_rules as rules
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import CRISIS_TEXT_EN, get_instrument
 from trellis.measures import services
-from trellis.measures.forms import ClinicianTotalForm, CssrsForm
+from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
 from trellis.measures.panels import panel_context
 from trellis.patients.services import get_patient
 from trellis.web.http import TrellisRequest
@@ -175,7 +175,7 @@ def patient_measures(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResp
 @require_POST
 def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(request.user, patient_id, request=request)
-    form = ClinicianTotalForm(request.POST)
+    form = ClinicianTotalForm(request.POST, prefix=TOTAL_PREFIX)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -201,7 +201,7 @@ def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(request.user, patient_id, request=request)
-    form = CssrsForm(request.POST)
+    form = CssrsForm(request.POST, prefix=CSSRS_PREFIX)
     if form.is_valid():
         assessment = services.record_cssrs(
             request.user, patient, {k: form.cleaned_data[k] for k in form.fields}, request=request
