@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str  # a lazy translation string
+    label: str | Promise  # usually a lazy translation string
     url_name: str
     roles: frozenset[str]
     order: int = 50
@@ -27,7 +28,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = []
 
 
-def nav_item(label: str, url_name: str, roles: Iterable[str], order: int = 50) -> None:
+def nav_item(label: str | Promise, url_name: str, roles: Iterable[str], order: int = 50) -> None:
     if all(item.url_name != url_name for item in NAV_ITEMS):
         NAV_ITEMS.append(NavItem(label, url_name, frozenset(roles), order))
 
