@@ -223,6 +223,8 @@ def test_transport_need_shows_until_a_referral_meets_it(cast: Cast) -> None:
         cast.coordinator_a, screening, resource_id=ride.pk, follow_up_on=TODAY
     )
     assert services.unmet_transport(episode) is True
+    board = services.integration_board(cast.therapist_a, cast.program_a)
+    assert board.referrals_due == [referral]
     services.follow_up_referral(cast.nurse_a, referral.pk, status="connected", note="Rides booked")
     assert services.unmet_transport(episode) is False
     with pytest.raises(Http404):

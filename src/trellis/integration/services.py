@@ -898,6 +898,7 @@ class Board:
     commitments_due: list[Commitment] = field(default_factory=list)
     shared_unread: list[JournalEntry] = field(default_factory=list)
     transport: list[Episode] = field(default_factory=list)
+    referrals_due: list[Referral] = field(default_factory=list)
 
 
 def integration_board(
@@ -936,6 +937,16 @@ def integration_board(
         .select_related("episode__patient")
         .order_by("review_on", "id")
     )
+    board.referrals_due = list(
+        Referral.objects.visible_to(user)
+        .filter(
+            program=program,
+            status__in=[Referral.Status.REFERRED, Referral.Status.UNREACHED],
+            follow_up_on__lte=today,
+        )
+        .select_related("patient", "resource")
+        .order_by("follow_up_on", "id")
+    )
     if has_any_role(user, program, JOURNAL_READER_ROLES):
         board.shared_unread = list(
             JournalEntry.objects.visible_to(user)
@@ -958,6 +969,7 @@ def integration_board(
             "window": len(board.window),
             "commitments_due": len(board.commitments_due),
             "shared_unread": len(board.shared_unread),
+            "referrals_due": len(board.referrals_due),
             "mine": mine,
         },
     )
