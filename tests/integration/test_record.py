@@ -202,6 +202,7 @@ def test_reflection_only_within_24_hours_of_a_dose(cast: Cast) -> None:
 def test_transport_need_shows_until_a_referral_meets_it(cast: Cast) -> None:
     episode = dosed_episode(cast, 1)
     assert services.unmet_transport(episode) is False
+    assert services.hrsn_due(episode) == "intake"
     screening = services.record_hrsn(
         cast.coordinator_a,
         cast.patient_a,
@@ -209,6 +210,7 @@ def test_transport_need_shows_until_a_referral_meets_it(cast: Cast) -> None:
         answers={**NO_NEEDS, "transport": "yes"},
     )
     assert screening.positive_domains == ["transport"]
+    assert services.hrsn_due(episode) == ""
     assert services.unmet_transport(episode) is True
     assert services.integration_board(cast.therapist_a, cast.program_a).transport == [episode]
     ride = services.add_resource(

@@ -855,6 +855,25 @@ def get_screening(user: Any, patient: Patient, screening_id: int) -> HrsnScreeni
     return screening
 
 
+# Phases after the dose series: the social needs screening is repeated then (issue 8).
+AFTER_SERIES_PHASES = ("integrating", "sustaining", "maintenance", "completed")
+
+
+def hrsn_due(episode: Episode) -> str:
+    """Which social needs screening the course still needs: ``intake`` (none yet),
+    ``after_series`` (the series is over and no screening since), or "" (none due)."""
+    done = set(
+        HrsnScreening.objects.filter(patient=episode.patient, episode=episode).values_list(
+            "timing", flat=True
+        )
+    )
+    if not done and not HrsnScreening.objects.filter(patient=episode.patient).exists():
+        return HrsnScreening.Timing.INTAKE
+    if episode.phase in AFTER_SERIES_PHASES and HrsnScreening.Timing.AFTER_SERIES not in done:
+        return HrsnScreening.Timing.AFTER_SERIES
+    return ""
+
+
 def latest_hrsn(patient: Patient) -> HrsnScreening | None:
     return HrsnScreening.objects.filter(patient=patient).first()
 
@@ -899,6 +918,7 @@ class Board:
     shared_unread: list[JournalEntry] = field(default_factory=list)
     transport: list[Episode] = field(default_factory=list)
     referrals_due: list[Referral] = field(default_factory=list)
+    screenings_due: list[tuple[Episode, str]] = field(default_factory=list)
 
 
 def integration_board(
@@ -929,6 +949,9 @@ def integration_board(
                 )
         if unmet:
             board.transport.append(episode)
+        due = hrsn_due(episode)
+        if due:
+            board.screenings_due.append((episode, due))
     board.window.sort(key=lambda r: r.closes_at)
     ids = [e.pk for e in episodes]
     board.commitments_due = list(
