@@ -231,7 +231,8 @@ def record_sessions(ctx: DemoContext) -> None:
                 esketamine_past.append(session)
     # REMS forms: submitted, except one overdue and the recent ones (still due).
     overdue_kept = False
-    for session in sorted(esketamine_past, key=lambda s: s.started_at):
+    # Newest first: the overdue one is the most recent form past its 7 days.
+    for session in sorted(esketamine_past, key=lambda s: s.started_at, reverse=True):
         age = (ctx.today - timezone.localtime(session.started_at).date()).days
         if age > 7 and not overdue_kept:
             overdue_kept = True
