@@ -102,3 +102,23 @@ def test_open_now_needs_an_open_window_and_no_administration_in_it() -> None:
     assert open_now(sched, before, taken) == []
     other = [("gad7", D1 - dt.timedelta(days=5)), ("phq9", D1 - dt.timedelta(days=20))]
     assert len(open_now(sched, before, other)) == 1
+
+
+def test_track_thresholds_take_the_tracks_response_level() -> None:
+    from fractions import Fraction
+
+    from trellis.core.errors import InvalidInput
+    from trellis.core.measures_rules import track_thresholds
+
+    phq = track_thresholds("phq9", 50)
+    assert (phq.response_reduction, phq.remission_max, phq.relapse_min) == (Fraction(1, 2), 4, 10)
+    assert track_thresholds("ybocs", 35).response_reduction == Fraction(35, 100)
+    pcl = track_thresholds("pcl5", 50)
+    assert pcl.remission_max is None
+    assert pcl.relapse_min is None
+    assert pcl.warning_rise == 10  # the PCL-5 clinically meaningful change (CLINICAL.md §1)
+    assert pcl.meets_response(52, 26)
+    with pytest.raises(InvalidInput):
+        track_thresholds("cssrs", 50)
+    with pytest.raises(InvalidInput):
+        track_thresholds("phq9", 0)

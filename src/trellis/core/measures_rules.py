@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from trellis.core.assessment_schedule import DueAssessment, ScheduleRules, assessment_schedule
+from trellis.core.errors import InvalidInput
 from trellis.core.instruments import ScoreResult, get_instrument
+from trellis.core.outcomes import OutcomeThresholds, thresholds_for
 
 # Protocol timepoint names → assessment_schedule kinds.
 TIMEPOINT_MAP = {
@@ -150,3 +153,30 @@ def open_now(
             continue
         result.append(d)
     return result
+
+
+def track_thresholds(instrument_id: str, response_threshold_percent: float) -> OutcomeThresholds:
+    """Outcome thresholds for a track's primary instrument (CLINICAL.md §3, ★).
+
+    The track's ``response_threshold_percent`` sets the response reduction (iv-ocd: 35 % on
+    Y-BOCS, CLINICAL.md §6; others 50 %). Instruments with defaults in
+    :data:`trellis.core.outcomes.DEFAULT_THRESHOLDS` keep their remission and relapse rules.
+    Others with a total (PCL-5 on the PTSD tracks) get response only: CLINICAL.md gives no
+    remission or relapse score criterion for them, and the relapse-warning rise is the
+    instrument's clinically meaningful change (PCL-5: 10 points, CLINICAL.md §1) instead of 5.
+    """
+    if not 0 < response_threshold_percent <= 100:
+        raise InvalidInput("response_threshold_percent", "must be in (0, 100]")
+    reduction = Fraction(str(response_threshold_percent)) / 100
+    try:
+        return replace(thresholds_for(instrument_id), response_reduction=reduction)
+    except InvalidInput:
+        inst = get_instrument(instrument_id)
+        if inst.range_max is None:
+            raise
+        return OutcomeThresholds(
+            response_reduction=reduction,
+            remission_max=None,
+            relapse_min=None,
+            warning_rise=inst.meaningful_change or 5,
+        )

@@ -42,7 +42,7 @@ from trellis.core import measures_rules as rules
 from trellis.core.assessment_schedule import DueAssessment
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import ScoreResult, get_instrument, score, score_total
-from trellis.core.outcomes import Outcome, evaluate_outcomes, thresholds_for
+from trellis.core.outcomes import Outcome, evaluate_outcomes
 from trellis.measures.models import Assessment, Reminder
 from trellis.notify.jobs import periodic_job
 from trellis.notify.services import enqueue
@@ -180,9 +180,10 @@ def outcomes_for_episode(episode: Episode) -> Outcome:
     instrument = primary_instrument(episode)
     doses = dose_times(episode)
     try:
-        thresholds_for(instrument)
+        percent = care.protocol_of(episode).response_threshold_percent
+        thresholds = rules.track_thresholds(instrument, percent)
     except InvalidInput:
-        instrument = "phq9"
+        instrument, thresholds = "phq9", None
     if not doses:
         return Outcome(instrument, None, None, None, None, None, None, "undetermined")
     first = timezone.localtime(doses[0]).date()
@@ -193,7 +194,7 @@ def outcomes_for_episode(episode: Episode) -> Outcome:
         ).order_by("taken_at", "pk")
         if a.total is not None
     ]
-    return evaluate_outcomes(first, points, instrument=instrument)
+    return evaluate_outcomes(first, points, instrument=instrument, thresholds=thresholds)
 
 
 # --- writing ------------------------------------------------------------------------------------
