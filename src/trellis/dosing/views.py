@@ -104,6 +104,7 @@ def _session_context(
         "can_dose": has_any_role(user, session.program, DOSING_ROLES),
         "is_prescriber": has_any_role(user, session.program, [Role.PRESCRIBER]),
         "dose_rule": services.dose_rule(session),
+        "device_times": [datetime.fromisoformat(t) for t in session.device_times],
         "predose_form": bound.get("predose_form")
         or f.PredoseForm(initial=predose_initial, track=track),
         "override_form": bound.get("override_form") or f.ReasonForm(prefix="override"),

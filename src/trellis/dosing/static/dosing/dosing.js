@@ -7,7 +7,8 @@
       if (isNaN(start)) { return; }
       var secs = Math.max(0, Math.floor((Date.now() - start) / 1000));
       var m = Math.floor(secs / 60), s = secs % 60;
-      el.textContent = m + " min " + (s < 10 ? "0" : "") + s + " s";
+      var min = el.getAttribute("data-min") || "min", sec = el.getAttribute("data-sec") || "s";
+      el.textContent = m + " " + min + " " + (s < 10 ? "0" : "") + s + " " + sec;
     });
   }
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
