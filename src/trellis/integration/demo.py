@@ -214,6 +214,7 @@ def _course(ctx: DemoContext, i: int, episode: Any) -> int:
             fears=text["fears"],
             supports=text["supports"],
             language=lang,
+            at=timezone.make_aware(datetime.combine(episode.start_date, time(11))),
         )
         made += 1
     if services.notes_of(episode).exists():

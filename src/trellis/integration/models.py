@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
@@ -89,7 +90,7 @@ class Intention(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     text = models.CharField(max_length=500)
     language = models.CharField(max_length=8, default="en")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

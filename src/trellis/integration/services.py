@@ -223,6 +223,7 @@ def save_preparation(
     fears: str = "",
     supports: str = "",
     language: str = "",
+    at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Preparation:
     """Record hopes, fears and supports and add intentions in the patient's own words."""
@@ -245,7 +246,12 @@ def save_preparation(
     prep.save()
     for text in texts:
         Intention.objects.create(
-            episode=episode, program=episode.program, text=text, language=lang, created_by=user
+            episode=episode,
+            program=episode.program,
+            text=text,
+            language=lang,
+            created_by=user,
+            created_at=at or timezone.now(),
         )
     _audit(
         Action.CREATE if created else Action.UPDATE,
