@@ -122,10 +122,13 @@ def acknowledge(
 
 
 def _escalation_body(alert: Alert) -> str:
-    who = f" Patient: {alert.patient.full_name}." if alert.patient else ""
+    # E-mail and SMS are not secure channels: no patient name and no clinical detail, only
+    # where to look (the alert number) and since when.
+    raised = timezone.localtime(alert.raised_at)
     return (
-        f"Trellis urgent alert not acknowledged since {alert.raised_at:%Y-%m-%d %H:%M %Z}: "
-        f"{alert.title}.{who} Please open Trellis and act on it."
+        f"Trellis: an urgent {alert.get_kind_display().lower()} alert (#{alert.pk}) in "
+        f"{alert.program.name} has not been acknowledged since {raised:%Y-%m-%d %H:%M}. "
+        f"Please sign in to Trellis and act on it."
     )
 
 
@@ -155,7 +158,7 @@ def escalate_overdue(now: datetime | None = None) -> list[Alert]:
                     program=program,
                     channel=channel,
                     to_address=address,
-                    subject=f"Urgent alert not acknowledged: {alert.title}"[:200],
+                    subject=f"Trellis: urgent alert #{alert.pk} not acknowledged",
                     body=_escalation_body(alert),
                     purpose="alert_escalation",
                     dedupe_key=f"alert:{alert.pk}:escalation:{n}:{channel}",

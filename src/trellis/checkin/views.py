@@ -22,7 +22,9 @@ PAGE_LANGUAGES = {"en", "es"}
 def checkin_view(view: View) -> View:
     """Resolve ``token`` to its link (404 unknown, 410 expired), switch to the patient's language
     (English or Spanish; ``?lang=`` lets the patient choose), audit the visit, and call
-    ``view(request, link, *args)``. Responses are never cached and send no referrer."""
+    ``view(request, link, *args)``. Responses are never cached; the referrer (which holds the
+    token) is sent to this site only, which also keeps Django's CSRF origin check working for the
+    patient's forms (with ``no-referrer`` browsers post ``Origin: null``)."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -37,7 +39,7 @@ def checkin_view(view: View) -> View:
             response = view(request, link, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response.render()
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store"
         return response
 

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.decorators import staff_view
@@ -74,12 +73,8 @@ def _items(
     ]
 
 
-# CSRF: check-in pages send ``Referrer-Policy: no-referrer``, so browsers post with ``Origin:
-# null`` and Django's origin check refuses every patient form. The link token in the URL (256
-# random bits, hashed at rest, expiring) is itself the credential: a forged cross-site post would
-# need the token, and with it the attacker could post directly anyway. So the questionnaire is
-# exempt; staff forms keep CSRF protection.
-@csrf_exempt
+# The patient's form keeps Django's CSRF protection: check-in pages send the referrer to this
+# site only (``checkin_view``), so the browser's Origin header matches.
 @checkin_view
 def questionnaire(
     request: HttpRequest, link: CheckInLink, instrument: str, timepoint: str
