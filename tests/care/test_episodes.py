@@ -187,3 +187,16 @@ def test_relapse_booster_is_added_once(cast: Cast) -> None:
     assert booster.latest == warning + timedelta(days=3)
     later = services.add_relapse_booster(cast.therapist_a, episode, warning + timedelta(days=30))
     assert {a.index for a in later} == {2}
+
+
+@pytest.mark.django_db
+def test_a_score_in_its_window_completes_the_planned_assessment(cast: Cast) -> None:
+    episode = open_episode(cast)
+    baseline = services.activities_of(episode).filter(kind="assessment", instrument="phq9").first()
+    assert baseline is not None
+    inside = at(baseline.earliest)
+    assert services.complete_assessment_activity(episode, "phq9", inside) is True
+    baseline.refresh_from_db()
+    assert baseline.status == CareActivity.Status.DONE
+    too_early = at(baseline.earliest - timedelta(days=30))
+    assert services.complete_assessment_activity(episode, "phq9", too_early) is False

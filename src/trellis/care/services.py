@@ -1150,3 +1150,26 @@ def sync_all_gap_alerts(now: datetime) -> None:
     """The worker's periodic job: integration-gap alerts for every program."""
     for program in Program.objects.all():
         sync_gap_alerts(program, now)
+
+
+def complete_assessment_activity(episode: Episode, instrument: str, at: datetime) -> bool:
+    """Mark the planned assessment of ``instrument`` whose window holds ``at`` as done (the
+    earliest open one); called by the measures app when a score is stored. Returns whether one
+    was found. System action: the caller has already checked access and audited the score."""
+    day = timezone.localtime(at).date()
+    activity = (
+        CareActivity.objects.filter(
+            episode=episode,
+            kind="assessment",
+            instrument=instrument,
+            status__in=[CareActivity.Status.PLANNED, CareActivity.Status.SCHEDULED],
+            earliest__lte=day,
+            latest__gte=day,
+        )
+        .order_by("target", "id")
+        .first()
+    )
+    if activity is None:
+        return False
+    CareActivity.objects.filter(pk=activity.pk).update(status=CareActivity.Status.DONE, done_at=at)
+    return True

@@ -242,6 +242,10 @@ def _store(
         obj=assessment,
         detail={"instrument": result.instrument, "source": source},
     )
+    if episode is not None:
+        from trellis.care.services import complete_assessment_activity
+
+        complete_assessment_activity(episode, result.instrument, taken_at)
     if rules.suicide_risk(result):
         _raise_suicide_alert(assessment)
     if episode is not None and episode.is_active and result.total is not None:
