@@ -62,6 +62,10 @@ EVENT_COMPLETES = {
 
 # Clocks of two machines differ a little; an event a few minutes "ahead" is not a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Apps add a short note to a course's row on the pathway board (e.g. an unmet transport need
+# next to the next dose): callable(episode) -> str or None.
+BOARD_NOTE_PROVIDERS: list[Callable[[Episode], str | None]] = []
+
 # Apps add facts for the first-dose check: callable(episode) -> dict of FirstDoseFacts fields.
 FIRST_DOSE_FACT_PROVIDERS: list[Callable[[Episode], dict[str, Any]]] = []
 
@@ -941,6 +945,7 @@ class BoardRow:
     gaps: tuple[pathway.IntegrationGap, ...]
     adherence_percent: float | None
     blockers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def patient(self) -> Patient:
@@ -1030,6 +1035,7 @@ def pathway_board(
                 blockers=(
                     first_dose_blockers(episode) if episode.phase in BEFORE_FIRST_DOSE else []
                 ),
+                notes=[n for provider in BOARD_NOTE_PROVIDERS if (n := provider(episode))],
             )
         )
     rows.sort(key=lambda r: r.sort_key)

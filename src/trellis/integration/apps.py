@@ -19,6 +19,10 @@ class IntegrationConfig(AppConfig):
 
         if services.first_dose_fact not in FIRST_DOSE_FACT_PROVIDERS:
             FIRST_DOSE_FACT_PROVIDERS.append(services.first_dose_fact)
+        from trellis.care.services import BOARD_NOTE_PROVIDERS
+
+        if services.transport_board_note not in BOARD_NOTE_PROVIDERS:
+            BOARD_NOTE_PROVIDERS.append(services.transport_board_note)
         label: Any = _("Integration")  # lazy: translated per request
         nav_item(label, "integration:board", services.BOARD_ROLES, order=30)
         register()

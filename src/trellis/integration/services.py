@@ -1196,3 +1196,12 @@ def chart_summary(user: Any, patient: Patient) -> dict[str, Any]:
         "transport_unmet": _transport_unmet(patient),
         "latest_hrsn": HrsnScreening.objects.visible_to(user).filter(patient=patient).first(),
     }
+
+
+def transport_board_note(episode: Any) -> str | None:
+    """The pathway board's note beside the next dose when a ride home is not yet arranged."""
+    from django.utils.translation import gettext
+
+    if unmet_transport(episode):
+        return gettext("Transport need not met: arrange the ride home")
+    return None
