@@ -38,7 +38,16 @@ def record(
     detail: dict[str, Any] | None = None,
     actor_username: str = "",
 ) -> AuditEvent:
-    """Append one audit event: who, role, program, patient, object, time, IP and request id."""
+    """Append one audit event: who, role, program, patient, object, time, IP and request id.
+
+    One request that shows a patient's data (the chart with its panels from several apps) is one
+    view of that patient: further ``view`` events for the same patient in the same request are
+    folded into the first, so "viewing a patient creates exactly one audit event" holds.
+    """
+    if action == Action.VIEW and request is not None and patient_id is not None:
+        seen: dict[str, AuditEvent] = request.__dict__.setdefault("_trellis_patient_views", {})
+        if str(patient_id) in seen:
+            return seen[str(patient_id)]
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     if actor is not None and not getattr(actor, "is_authenticated", False):
@@ -49,7 +58,7 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     roles = ",".join(sorted(roles_in(actor, program))) if actor is not None else ""
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor,
         actor_username=actor_username or (actor.get_username() if actor is not None else ""),
         role=roles,
@@ -63,6 +72,9 @@ def record(
         path=request.get_full_path()[:500] if request is not None else "",
         detail=detail or {},
     )
+    if action == Action.VIEW and request is not None and patient_id is not None:
+        request.__dict__.setdefault("_trellis_patient_views", {})[str(patient_id)] = event
+    return event
 
 
 def events_for_admin(
