@@ -15,6 +15,6 @@ class AccessConfig(AppConfig):
 
         if access_panel not in CHART_PANELS:
             CHART_PANELS.append(access_panel)
-        nav_item(_("Equity"), "access:equity", EQUITY_ROLES, order=70)  # type: ignore[arg-type]
-        nav_item(_("Sliding fees"), "access:schedule", SCHEDULE_ROLES, order=71)  # type: ignore[arg-type]
-        nav_item(_("Prices"), "access:prices", SCHEDULE_ROLES, order=72)  # type: ignore[arg-type]
+        nav_item(_("Equity"), "access:equity", EQUITY_ROLES, order=70)
+        nav_item(_("Sliding fees"), "access:schedule", SCHEDULE_ROLES, order=71)
+        nav_item(_("Prices"), "access:prices", SCHEDULE_ROLES, order=72)

@@ -681,7 +681,7 @@ def equity_records(program: Program, as_of: date) -> list[core_equity.EpisodeRec
     records = []
     for patient in program.patients.all().order_by("pk"):
         # The reverse relation of care.Episode.patient (care owns the model).
-        episodes = patient.episodes  # type: ignore[attr-defined]
+        episodes = patient.episodes
         for episode in episodes.filter(referred_on__lte=as_of).order_by("referred_on"):
             protocol = care.protocol_of(episode)
             events = [e for e in care.events_of(episode) if e.at <= end]

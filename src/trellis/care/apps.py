@@ -15,8 +15,8 @@ class CareConfig(AppConfig):
         from trellis.web.home import CARD_PROVIDERS
         from trellis.web.nav import nav_item
 
-        nav_item(_("Pathway board"), "care:board", CLINICAL_ROLES, order=15)  # type: ignore[arg-type]  # lazy label, translated per request
-        nav_item(_("Protocols"), "care:library", PROTOCOL_EDITOR_ROLES, order=80)  # type: ignore[arg-type]
+        nav_item(_("Pathway board"), "care:board", CLINICAL_ROLES, order=15)
+        nav_item(_("Protocols"), "care:library", PROTOCOL_EDITOR_ROLES, order=80)
         if chart_panel not in CHART_PANELS:
             CHART_PANELS.append(chart_panel)
         if home_card not in CARD_PROVIDERS:

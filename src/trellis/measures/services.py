@@ -151,7 +151,7 @@ def current_episode(patient: Patient) -> Episode | None:
     # Through the patient's own relation: the caller already holds an access-checked patient
     # (or is the system acting for that patient's link).
     # (the reverse relation of care.Episode.patient)
-    related: Any = patient.episodes  # type: ignore[attr-defined]
+    related: Any = patient.episodes
     episodes: list[Episode] = list(related.order_by("-referred_on", "-created_at"))
     active = [e for e in episodes if e.is_active]
     return active[0] if active else (episodes[0] if episodes else None)
@@ -607,7 +607,7 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
     episodes: list[Episode] = []
     for program in Program.objects.all():
         for patient in program.patients.filter(episodes__isnull=False).distinct():
-            related: Any = patient.episodes  # type: ignore[attr-defined]
+            related: Any = patient.episodes
             episodes += list(related.exclude(phase__in=["completed", "withdrawn"]))
     for episode in episodes:
         try:

@@ -6,7 +6,9 @@ directly, so that every message is recorded, retried on failure and visible to s
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +27,7 @@ MAX_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 2, 4, 8, 16, 32)
 
 # Hooks run after a message is queued (the delivery module registers the task that sends it).
-AFTER_ENQUEUE: list[Any] = []
+AFTER_ENQUEUE: list[Callable[[int], None]] = []
 
 
 def enqueue(
@@ -65,9 +67,13 @@ def enqueue(
     except IntegrityError:
         # A concurrent enqueue with the same key won the race: return its message.
         return OutboxMessage.objects.get(program=program, dedupe_key=dedupe_key)
-    for hook in AFTER_ENQUEUE:
-        transaction.on_commit(lambda hook=hook, pk=message.pk: hook(pk))
+    _after_commit(message.pk)
     return message
+
+
+def _after_commit(message_id: int) -> None:
+    for hook in AFTER_ENQUEUE:
+        transaction.on_commit(functools.partial(hook, message_id))
 
 
 def messages_for(user: Any, program: Program | None) -> Any:
@@ -105,8 +111,7 @@ def retry_now(user: Any, program: Program | None, message_id: int, *, request: A
         obj=message,
         detail={"retry": True},
     )
-    for hook in AFTER_ENQUEUE:
-        transaction.on_commit(lambda hook=hook, pk=message.pk: hook(pk))
+    _after_commit(message.pk)
 
 
 # --- delivery (one attempt per call; the worker and the task call these) -------------------
