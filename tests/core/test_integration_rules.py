@@ -143,4 +143,4 @@ def test_unanswered_or_unknown_answers_are_refused() -> None:
 def test_every_question_has_choices() -> None:
     for q in HRSN_QUESTIONS:
         assert q.choices
-        assert (q.positive or q.scores)
+        assert q.positive or q.scores
