@@ -241,4 +241,4 @@ def test_started_and_measures_outcomes_reach_the_funnel(
     # As of before the response date, it had not happened yet.
     (earlier,) = services.equity_records(cast.program_a, response_day - timedelta(days=1))
     assert not earlier.response
-    assert services.outcome_stages_known() == {"response", "remission"}
+    assert services.outcome_stages_known() == {"response", "remission", "durable_remission_90d"}

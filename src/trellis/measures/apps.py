@@ -18,3 +18,7 @@ class MeasuresConfig(AppConfig):
             CHART_PANELS.append(measures_panel)
         if checkin_section not in CHECKIN_SECTIONS:
             CHECKIN_SECTIONS.append(checkin_section)
+        from trellis.access.services import OUTCOME_PROVIDERS
+
+        if services.equity_outcomes not in OUTCOME_PROVIDERS:
+            OUTCOME_PROVIDERS.append(services.equity_outcomes)

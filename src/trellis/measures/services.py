@@ -42,7 +42,7 @@ from trellis.core import measures_rules as rules
 from trellis.core.assessment_schedule import DueAssessment
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import ScoreResult, get_instrument, score, score_total
-from trellis.core.outcomes import Outcome, evaluate_outcomes
+from trellis.core.outcomes import Outcome, durable_remission, evaluate_outcomes
 from trellis.measures.models import Assessment, Reminder
 from trellis.notify.jobs import periodic_job
 from trellis.notify.services import enqueue
@@ -195,6 +195,52 @@ def outcomes_for_episode(episode: Episode) -> Outcome:
         if a.total is not None
     ]
     return evaluate_outcomes(first, points, instrument=instrument, thresholds=thresholds)
+
+
+DURABLE_DAYS = 90  # CLINICAL.md §3 ★ durable remission at D = 90 days
+
+
+def durable_remission_for_episode(episode: Episode, as_of: dt.date) -> bool | None:
+    """Durable remission at 90 days (CLINICAL.md §3) for the equity funnel: None while it cannot
+    be told yet (induction series not complete, or 90 days not passed by ``as_of``), else the
+    pure rule's answer on the track's primary instrument (no assessment near day 90: None)."""
+    instrument = primary_instrument(episode)
+    doses = list(care.events_of(episode).filter(kind="dose_given").order_by("at", "pk"))
+    try:
+        protocol = care.protocol_of(episode)
+        thresholds = rules.track_thresholds(instrument, protocol.response_threshold_percent)
+    except InvalidInput:
+        return None
+    series_end = [e for e in doses if (e.index or 0) >= protocol.doses.count]
+    if not doses or not series_end:
+        return None
+    first = timezone.localtime(doses[0].at).date()
+    induction_end = timezone.localtime(series_end[0].at).date()
+    if as_of < induction_end + dt.timedelta(days=DURABLE_DAYS):
+        return None
+    points = [
+        (timezone.localtime(a.taken_at).date(), a.total)
+        for a in Assessment.objects.filter(
+            program=episode.program, patient=episode.patient, instrument=instrument
+        ).order_by("taken_at", "pk")
+        if a.total is not None and timezone.localtime(a.taken_at).date() <= as_of
+    ]
+    try:
+        return durable_remission(
+            first,
+            points,
+            induction_end,
+            instrument=instrument,
+            thresholds=thresholds,
+            days=DURABLE_DAYS,
+        )
+    except InvalidInput:
+        return None  # e.g. an instrument without a remission threshold (PCL-5)
+
+
+def equity_outcomes(episode: Episode, as_of: dt.date) -> dict[str, bool | None]:
+    """The access app's outcome provider: durable remission at 90 days."""
+    return {"durable_remission_90d": durable_remission_for_episode(episode, as_of)}
 
 
 # --- writing ------------------------------------------------------------------------------------
