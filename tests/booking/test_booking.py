@@ -1,0 +1,174 @@
+"""Booking: instance from the clinic, propose + accept, conflicts, cancel + repair, reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from tests.booking.clinic import NOW, START, make_clinic, open_course, second_patient
+from tests.support import Cast
+
+from trellis.accounts.models import Room
+from trellis.booking import services
+from trellis.booking.models import Appointment
+from trellis.core.errors import Conflict, NotAllowed
+from trellis.core.scheduling import parse_instance, parse_plan, verify
+from trellis.notify.models import OutboxMessage
+from trellis.patients.models import ConsentKind
+
+
+@pytest.fixture
+def clinic(cast: Cast) -> dict:
+    return make_clinic(cast)
+
+
+@pytest.mark.django_db
+def test_build_instance_lists_waiting_episodes(cast: Cast, clinic: dict) -> None:
+    episode = open_course(cast, cast.patient_a)
+    built = services.build_instance(cast.coordinator_a, cast.program_a, START, 28, NOW)
+    instance = parse_instance(built.instance)
+    assert [p.id for p in instance.patients] == [f"e{episode.pk.hex}"]
+    track = instance.tracks[instance.patients[0].track]
+    assert track.dose_count == 6 and track.preparation_count >= 1
+    assert {r.kind for r in instance.rooms} == {"dosing_chair", "therapy_room"}
+    assert instance.nurse_ratio == 2
+    assert {s.id for s in instance.staff} == {f"s{cast.nurse_a.pk}", f"s{cast.therapist_a.pk}"}
+
+
+@pytest.mark.django_db
+def test_propose_and_accept_books_a_verified_course(cast: Cast, clinic: dict) -> None:
+    episode = open_course(cast, cast.patient_a)
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    assert proposal.verification["valid"] and proposal.courses_complete == 1
+    made = services.accept(cast.coordinator_a, proposal, now=NOW)
+    assert len(made) == len(proposal.plan["appointments"])
+    assert {a.episode_id for a in made} == {episode.pk}
+    assert all(a.care_activity_id for a in made if a.kind == "dose")
+    # The booked course is now fixed: a new plan keeps it and the verifier accepts it.
+    again = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    assert again.verification["valid"] and again.waiting == 0
+    instance = parse_instance(again.instance)
+    assert verify(instance, parse_plan(again.plan, instance)).valid
+    with pytest.raises(Conflict):
+        services.accept(cast.coordinator_a, proposal, now=NOW)
+
+
+@pytest.mark.django_db
+def test_accept_refuses_when_a_conflicting_booking_appeared(cast: Cast, clinic: dict) -> None:
+    open_course(cast, cast.patient_a)
+    first = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    open_course(cast, second_patient(cast))
+    # Both proposals planned patient A's course: accepting the first makes the second stale.
+    second = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    services.accept(cast.coordinator_a, first, now=NOW)
+    with pytest.raises(Conflict):
+        services.accept(cast.coordinator_a, second, now=NOW)
+    assert second.__class__.objects.get(pk=second.pk).accepted_at is None
+
+
+@pytest.mark.django_db
+def test_accept_refuses_a_plan_that_clashes_with_a_new_booking(cast: Cast, clinic: dict) -> None:
+    open_course(cast, cast.patient_a)
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    other_episode = open_course(cast, second_patient(cast))
+    # Meanwhile someone booked another patient into the only therapy room at A's preparation.
+    prep = next(a for a in proposal.plan["appointments"] if a["kind"] == "preparation")
+    start = services._aware(cast.program_a, datetime.fromisoformat(prep["start"]))
+    Appointment.objects.create(
+        program=cast.program_a,
+        patient=other_episode.patient,
+        episode=other_episode,
+        kind="preparation",
+        index=1,
+        start=start,
+        end=start + timedelta(minutes=60),
+        room=clinic["rooms"][2],
+        staff=cast.therapist_a,
+    )
+    with pytest.raises(Conflict, match="changed"):
+        services.accept(cast.coordinator_a, proposal, now=NOW)
+    assert not Appointment.objects.filter(patient=cast.patient_a).exists()
+
+
+@pytest.mark.django_db
+def test_cancel_repair_changes_no_other_appointment(cast: Cast, clinic: dict) -> None:
+    open_course(cast, cast.patient_a)
+    lupe = second_patient(cast)
+    open_course(cast, lupe)
+    services.accept(
+        cast.coordinator_a,
+        services.propose(
+            cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+        ),
+        now=NOW,
+    )
+    before = {
+        a.pk: (a.start, a.room_id, a.staff_id, a.status)
+        for a in Appointment.objects.exclude(patient=cast.patient_a)
+    }
+    target = Appointment.objects.filter(patient=cast.patient_a, kind="dose").order_by("start")[2]
+    proposal = services.cancel(cast.coordinator_a, target, "patient is unwell", now=NOW)
+    assert proposal is not None and proposal.verification["valid"]
+    services.accept(cast.coordinator_a, proposal, now=NOW)
+    after = {
+        a.pk: (a.start, a.room_id, a.staff_id, a.status)
+        for a in Appointment.objects.exclude(patient=cast.patient_a)
+    }
+    assert after == before
+    target.refresh_from_db()
+    assert target.status == "cancelled"
+    booked = Appointment.objects.filter(patient=cast.patient_a, status="booked")
+    assert booked.filter(kind="dose").count() == 6
+    assert booked.filter(kind="dose", start=target.start).count() == 0
+
+
+@pytest.mark.django_db
+def test_reminders_once_per_appointment_by_consent(cast: Cast, clinic: dict) -> None:
+    lupe = second_patient(cast, consents=(ConsentKind.REMINDERS_EMAIL,))
+    open_course(cast, lupe)
+    open_course(cast, cast.patient_a)  # has a phone but no SMS consent: no reminder
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    made = services.accept(cast.coordinator_a, proposal, now=NOW)
+    lupes = [a for a in made if a.patient_id == lupe.pk]
+    msgs = OutboxMessage.objects.filter(purpose="appointment")
+    assert msgs.count() == len(lupes) and all(m.channel == "email" for m in msgs)
+    assert not msgs.filter(patient=cast.patient_a).exists()
+    body = msgs.first().body
+    assert "Hola" in body and "ketamine" not in body.lower() and "dosis" not in body.lower()
+    services.send_reminder(lupes[0])
+    assert msgs.count() == len(lupes)
+
+
+@pytest.mark.django_db
+def test_only_planners_propose_and_accept(cast: Cast, clinic: dict) -> None:
+    open_course(cast, cast.patient_a)
+    with pytest.raises(NotAllowed):
+        services.propose(cast.nurse_a, cast.program_a, "greedy", start_date=START, now=NOW)
+    with pytest.raises(NotAllowed):
+        services.propose(cast.coordinator_b, cast.program_a, "greedy", start_date=START, now=NOW)
+
+
+@pytest.mark.django_db
+def test_closed_dates_and_rooms_in_instance(cast: Cast, clinic: dict) -> None:
+    from trellis.booking.models import ClosedDate
+
+    ClosedDate.objects.create(program=cast.program_a, date=START + timedelta(days=1))
+    open_course(cast, cast.patient_a)
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    days = {a["start"][:10] for a in proposal.plan["appointments"]}
+    assert (START + timedelta(days=1)).isoformat() not in days
+    assert Room.objects.count() == 3
