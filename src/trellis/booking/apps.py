@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BookingConfig(AppConfig):
     name = "trellis.booking"
     label = "booking"
+
+    def ready(self) -> None:
+        from trellis.booking import demo  # noqa: F401  (registers the demo seeder)
+        from trellis.booking.panels import chart_panel
+        from trellis.booking.services import VIEWER_ROLES
+        from trellis.patients.chart import CHART_PANELS
+        from trellis.web.nav import nav_item
+
+        nav_item(_("Booking"), "booking:index", VIEWER_ROLES, order=20)
+        if chart_panel not in CHART_PANELS:
+            CHART_PANELS.append(chart_panel)

@@ -661,6 +661,13 @@ def propose(
     return proposal
 
 
+def has_accepted_plan(program: Program) -> bool:
+    """Whether any plan of ``program`` was accepted (no patient data is read)."""
+    return bool(
+        PlanProposal.objects.filter(program=program, accepted_at__isnull=False).exists()
+    )
+
+
 def proposals(user: Any, program: Program) -> QuerySet[PlanProposal]:
     require_roles(user, program, VIEWER_ROLES)
     qs: QuerySet[PlanProposal] = PlanProposal.objects.visible_to(user).filter(program=program)

@@ -1,0 +1,55 @@
+"""Demo (stage 40): rotas for the demo staff, clinic hours, the nurse ratio and one accepted plan.
+
+Synthetic data only. Idempotent: settings and rotas are created once; the plan is made only when
+the program has no accepted plan yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from trellis.accounts.models import Membership, Role
+from trellis.booking import services
+from trellis.booking.models import StaffRota
+from trellis.web.demo import DemoContext, demo_seeder
+
+PLAN_DAYS = 28  # whole courses (6-8 doses twice weekly) need about four weeks
+
+
+@demo_seeder(stage=40)
+def seed_booking(ctx: DemoContext) -> None:
+    program = ctx.program
+    planner = next(
+        (
+            m.user
+            for m in Membership.objects.filter(program=program, role=Role.COORDINATOR)
+            .select_related("user")
+            .order_by("user__username")
+        ),
+        None,
+    )
+    if planner is None:
+        return
+    if not services.clinic_hours(program).exists():
+        hours = {wd: (time(8), time(18)) for wd in range(5)}
+        services.save_settings(planner, program, services.DEFAULT_NURSE_RATIO, hours)
+    if not StaffRota.objects.filter(program=program).exists():
+        for user, roles in services.rota_staff(program):
+            for role in roles:
+                for wd in range(5):
+                    services.add_rota(planner, program, user, role, time(8), time(18), weekday=wd)
+    if services.has_accepted_plan(program):
+        return
+    now = timezone.make_aware(datetime.combine(ctx.today, time(7)))
+    proposal = services.propose(
+        planner,
+        program,
+        "greedy",
+        start_date=ctx.today + timedelta(days=1),
+        days=PLAN_DAYS,
+        now=now,
+    )
+    made = services.accept(planner, proposal, now=now)
+    ctx.created["booking appointments"] = len(made)
