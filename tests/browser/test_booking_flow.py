@@ -1,0 +1,55 @@
+"""Booking in a real browser: plan the coming weeks, read the week calendar by room and by staff,
+accept; axe-clean; the calendar stacks on a phone."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+from tests.browser.axe import assert_accessible
+from tests.browser.helpers import sign_in
+
+
+def test_plan_view_calendar_and_accept(page: Any, demo_site: str) -> None:
+    sign_in(page, demo_site, "cora.coordinator")
+    page.get_by_role("link", name="Booking").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Booking")
+    assert_accessible(page, "booking home")
+
+    page.get_by_label("Weeks to plan").fill("2")
+    page.get_by_label("Method").select_option("greedy")
+    page.get_by_role("button", name="Plan").click()
+    expect(page).to_have_url(re.compile(r"/booking/plans/[0-9a-f-]+/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Proposed plan")
+    expect(page.get_by_text("every rule holds")).to_be_visible()
+    rooms = page.get_by_role("table", name="Appointments by room").first
+    staff = page.get_by_role("table", name="Appointments by staff member").first
+    expect(rooms).to_be_visible()
+    expect(staff).to_be_visible()
+    # The demo's accepted plan fills the clinic: doses in chairs, sessions with therapists.
+    expect(rooms.locator("li.slot-dose").first).to_be_visible()
+    expect(staff.locator("li.slot-integration").first).to_be_visible()
+    assert_accessible(page, "proposed plan")
+
+    page.get_by_role("button", name="Accept and book").click()
+    expect(page.get_by_text(re.compile(r"Plan accepted"))).to_be_visible()
+    expect(page.get_by_role("button", name="Accept and book")).to_have_count(0)
+    assert_accessible(page, "accepted plan")
+
+
+def test_calendar_and_setup_on_a_phone(phone_page: Any, demo_site: str) -> None:
+    page = phone_page
+    sign_in(page, demo_site, "noah.nurse")
+    page.goto(demo_site + "/booking/")
+    link = page.get_by_role("link", name=re.compile(r"\d{4}-\d\d-\d\d")).first
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Proposed plan")
+    expect(page.get_by_role("button", name="Accept and book")).to_have_count(0)
+    # Stacked: the table cells are blocks, so nothing scrolls sideways.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400
+    assert_accessible(page, "plan on a phone")
+    page.goto(demo_site + "/booking/setup/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rotas")
+    assert_accessible(page, "setup on a phone")
