@@ -29,7 +29,8 @@ def test_build_instance_lists_waiting_episodes(cast: Cast, clinic: dict) -> None
     instance = parse_instance(built.instance)
     assert [p.id for p in instance.patients] == [f"e{episode.pk.hex}"]
     track = instance.tracks[instance.patients[0].track]
-    assert track.dose_count == 6 and track.preparation_count >= 1
+    assert track.dose_count == 6
+    assert track.preparation_count >= 1
     assert {r.kind for r in instance.rooms} == {"dosing_chair", "therapy_room"}
     assert instance.nurse_ratio == 2
     assert {s.id for s in instance.staff} == {f"s{cast.nurse_a.pk}", f"s{cast.therapist_a.pk}"}
@@ -41,7 +42,8 @@ def test_propose_and_accept_books_a_verified_course(cast: Cast, clinic: dict) ->
     proposal = services.propose(
         cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
     )
-    assert proposal.verification["valid"] and proposal.courses_complete == 1
+    assert proposal.verification["valid"]
+    assert proposal.courses_complete == 1
     made = services.accept(cast.coordinator_a, proposal, now=NOW)
     assert len(made) == len(proposal.plan["appointments"])
     assert {a.episode_id for a in made} == {episode.pk}
@@ -50,7 +52,8 @@ def test_propose_and_accept_books_a_verified_course(cast: Cast, clinic: dict) ->
     again = services.propose(
         cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
     )
-    assert again.verification["valid"] and again.waiting == 0
+    assert again.verification["valid"]
+    assert again.waiting == 0
     instance = parse_instance(again.instance)
     assert verify(instance, parse_plan(again.plan, instance)).valid
     with pytest.raises(Conflict):
@@ -118,7 +121,8 @@ def test_cancel_repair_changes_no_other_appointment(cast: Cast, clinic: dict) ->
     }
     target = Appointment.objects.filter(patient=cast.patient_a, kind="dose").order_by("start")[2]
     proposal = services.cancel(cast.coordinator_a, target, "patient is unwell", now=NOW)
-    assert proposal is not None and proposal.verification["valid"]
+    assert proposal is not None
+    assert proposal.verification["valid"]
     services.accept(cast.coordinator_a, proposal, now=NOW)
     after = {
         a.pk: (a.start, a.room_id, a.staff_id, a.status)
@@ -143,11 +147,16 @@ def test_reminders_once_per_appointment_by_consent(cast: Cast, clinic: dict) -> 
     made = services.accept(cast.coordinator_a, proposal, now=NOW)
     lupes = [a for a in made if a.patient_id == lupe.pk]
     msgs = OutboxMessage.objects.filter(purpose="appointment")
-    assert msgs.count() == len(lupes) and all(m.channel == "email" for m in msgs)
+    assert lupes
+    assert msgs.count() == len(lupes)
+    assert all(m.channel == "email" for m in msgs)
     assert not msgs.filter(patient=cast.patient_a).exists()
     body = msgs.first().body
-    assert "Hola" in body and "ketamine" not in body.lower() and "dosis" not in body.lower()
+    assert "Hola" in body
+    assert "ketamine" not in body.lower()
+    assert "dosis" not in body.lower()
     services.send_reminder(lupes[0])
+    assert lupes
     assert msgs.count() == len(lupes)
 
 

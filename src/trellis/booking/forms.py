@@ -98,7 +98,7 @@ class RotaForm(forms.Form):
 
     def __init__(self, *args: Any, staff: list[tuple[Any, list[str]]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].choices = [
+        self.fields["staff"].choices = [  # type: ignore[attr-defined]
             (str(u.pk), f"{u.get_full_name() or u.username} ({', '.join(roles)})")
             for u, roles in staff
         ]

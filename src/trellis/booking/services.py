@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -100,7 +101,7 @@ def save_settings(
     user: Any,
     program: Program,
     nurse_ratio: int,
-    hours: dict[int, tuple[time, time] | None],
+    hours: Mapping[int, tuple[time, time] | None],
     *,
     request: HttpRequest | None = None,
 ) -> BookingSettings:
@@ -495,18 +496,18 @@ def build_instance(
         if windows is not None:
             item["availability"] = windows
         patients.append(item)
-        sessions: dict[str, int | None] = {}
+        links: dict[str, int | None] = {}
         for i, a in enumerate(preps, start=1):
-            sessions[f"preparation#{i}"] = a.pk
+            links[f"preparation#{i}"] = a.pk
         for k, a in enumerate(doses, start=1):
-            sessions[f"dose#{k}"] = a.pk
+            links[f"dose#{k}"] = a.pk
             match = integ.get(a.index)
-            sessions[f"integration#{k}"] = match.pk if match else None
+            links[f"integration#{k}"] = match.pk if match else None
         mapping["patients"][pid] = {
             "episode": str(episode.pk),
             "name": episode.patient.display_first_name,
             "fixed": False,
-            "sessions": sessions,
+            "sessions": links,
         }
     _block(program, start_date, days, hours_rows, rooms, staff, leftovers)
     instance = {
@@ -663,9 +664,7 @@ def propose(
 
 def has_accepted_plan(program: Program) -> bool:
     """Whether any plan of ``program`` was accepted (no patient data is read)."""
-    return bool(
-        PlanProposal.objects.filter(program=program, accepted_at__isnull=False).exists()
-    )
+    return bool(PlanProposal.objects.filter(program=program, accepted_at__isnull=False).exists())
 
 
 def proposals(user: Any, program: Program) -> QuerySet[PlanProposal]:
