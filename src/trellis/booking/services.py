@@ -752,7 +752,8 @@ def accept(
     if proposal.accepted_at is not None:
         raise Conflict(_("This plan was already accepted."))
     now = now or timezone.now()
-    mine = _new_patients(proposal)
+    planned = {a["patient"] for a in proposal.plan["appointments"]}
+    mine = _new_patients(proposal) & planned
     if proposal.kind == PlanProposal.Kind.REPAIR:
         mine = {pid for pid, p in proposal.mapping["patients"].items() if p.get("repaired")}
     _recheck(user, proposal, now, mine)
