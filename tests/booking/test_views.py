@@ -138,3 +138,16 @@ def test_chart_panel_cancel_offers_repair(client, cast: Cast, planned: dict) -> 
     assert repaired_page.status_code == 200, repaired_page.content[:3000]
     repaired = repaired_page.content.decode()
     assert "Repaired course after a cancellation" in repaired
+
+
+@pytest.mark.django_db
+def test_week_navigation_returns_a_fragment_for_htmx(client, cast: Cast, planned: dict) -> None:
+    sign_in(client, cast.coordinator_a)
+    url = reverse("booking:proposal", args=[planned["proposal"].pk])
+    full = client.get(url).content.decode()
+    assert "Week 1 of 4" in full
+    assert "Next week" in full
+    part = client.get(url + "?week=1", HTTP_HX_REQUEST="true").content.decode()
+    assert "Week 2 of 4" in part
+    assert "<html" not in part
+    assert "Previous week" in part

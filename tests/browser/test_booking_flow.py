@@ -31,6 +31,10 @@ def test_plan_view_calendar_and_accept(page: Any, demo_site: str) -> None:
     expect(rooms.locator("li.slot-dose").first).to_be_visible()
     expect(staff.locator("li.slot-integration").first).to_be_visible()
     assert_accessible(page, "proposed plan")
+    # The next week replaces the calendar in place (htmx) and the URL follows.
+    page.get_by_role("link", name="Next week").click()
+    expect(page).to_have_url(re.compile(r"week=1"))
+    expect(page.get_by_text(re.compile(r"^Week 2 of \d+$"))).to_be_visible()
 
     page.get_by_role("button", name="Accept and book").click()
     expect(page.get_by_text(re.compile(r"Plan accepted"))).to_be_visible()

@@ -156,9 +156,18 @@ def plan(request: TrellisRequest) -> HttpResponse:
 def proposal(request: TrellisRequest, proposal_id: uuid.UUID) -> HttpResponse:
     found = services.get_proposal(request.user, proposal_id, request=request)
     verification = found.verification
+    weeks = services.calendar(found)
+    try:
+        week = min(max(int(request.GET.get("week", "0")), 0), len(weeks) - 1)
+    except ValueError:
+        week = 0
     context = {
         "proposal": found,
-        "weeks": services.calendar(found),
+        "weeks": weeks[week : week + 1],
+        "week": week,
+        "previous_week": week - 1 if week > 0 else None,
+        "next_week": week + 1 if week + 1 < len(weeks) else None,
+        "week_count": len(weeks),
         "violations": verification.get("violations", []),
         "valid": verification.get("valid", False),
         "can_accept": found.accepted_at is None
@@ -166,6 +175,8 @@ def proposal(request: TrellisRequest, proposal_id: uuid.UUID) -> HttpResponse:
         "end_date": found.start_date + timedelta(days=found.days - 1),
         "now": timezone.now(),
     }
+    if request.htmx:
+        return render(request, "booking/_partials/calendar.html", context)
     return render(request, "booking/proposal.html", context)
 
 
