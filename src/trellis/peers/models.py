@@ -70,7 +70,9 @@ class Circle(models.Model):
     focus_track = models.CharField(_("focus track"), max_length=64, blank=True)
     identity_focus = models.CharField(_("identity focus"), max_length=60, blank=True)
     format = models.CharField(_("format"), max_length=12, choices=Format.choices)
-    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     video_link = models.URLField(_("video link"), blank=True)
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAY_CHOICES)
     start_time = models.TimeField(_("start time"))
@@ -105,6 +107,9 @@ class PeerPreferences(models.Model):
 
     objects = ScopedQuerySet.as_manager()
 
+    def __str__(self) -> str:
+        return f"PeerPreferences {self.pk}"
+
 
 class CircleMembership(models.Model):
     PATIENT_DATA = True
@@ -128,6 +133,9 @@ class CircleMembership(models.Model):
     class Meta:
         ordering = ["circle", "joined_on"]
 
+    def __str__(self) -> str:
+        return f"CircleMembership {self.pk}"
+
 
 class Meeting(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
@@ -139,6 +147,9 @@ class Meeting(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["circle", "date"], name="peers_meeting_once_a_day")
         ]
+
+    def __str__(self) -> str:
+        return f"Meeting {self.pk}"
 
 
 class Attendance(models.Model):
@@ -166,6 +177,9 @@ class Attendance(models.Model):
             models.UniqueConstraint(fields=["meeting", "membership"], name="peers_attendance_once")
         ]
 
+    def __str__(self) -> str:
+        return f"Attendance {self.pk}"
+
 
 class FacilitatorNote(models.Model):
     """A note about the group. Not patient data: it may name no member (checked on save)."""
@@ -184,6 +198,9 @@ class FacilitatorNote(models.Model):
     class Meta:
         ordering = ["-written_at"]
 
+    def __str__(self) -> str:
+        return f"FacilitatorNote {self.pk}"
+
 
 class MentorProfile(models.Model):
     PATIENT_DATA = True
@@ -198,6 +215,9 @@ class MentorProfile(models.Model):
 
     objects = ScopedQuerySet.as_manager()
 
+    def __str__(self) -> str:
+        return f"MentorProfile {self.pk}"
+
 
 class MentorPairing(models.Model):
     PATIENT_DATA = True
@@ -209,6 +229,9 @@ class MentorPairing(models.Model):
     ended_on = models.DateField(null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"MentorPairing {self.pk}"
 
 
 class MentorContact(models.Model):
@@ -228,3 +251,6 @@ class MentorContact(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     objects = ScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"MentorContact {self.pk}"

@@ -1,0 +1,1 @@
+"""Peers demo: see the seeder below."""
