@@ -16,7 +16,10 @@ class SettingsForm(forms.Form):
         label=_("Dosing patients per nurse"),
         min_value=1,
         max_value=20,
-        help_text=_("A program setting (★): how many patients one nurse monitors at once."),
+        help_text=_(
+            "A program setting (★, default 2): how many dosing patients one nurse monitors at "
+            "once (see CLINICAL.md §4 for the monitoring each dose needs)."
+        ),
         error_messages={
             "required": _("Enter how many dosing patients one nurse monitors."),
             "min_value": _("At least 1."),

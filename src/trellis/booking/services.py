@@ -48,8 +48,10 @@ from trellis.patients.services import has_active_consent
 # Coordinators and admins plan and accept; other clinical staff read (issue 9).
 PLANNER_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR})
 VIEWER_ROLES = CLINICAL_ROLES
-# ★ Program setting (CLINICAL.md §4/§5: monitoring after dosing; the ratio is the program's
-# staffing choice, not a published standard): dosing patients one nurse monitors at once.
+# ★ Program setting [verify]: dosing patients one nurse monitors at once. CLINICAL.md §4 sets the
+# monitoring load (IV: BP every 10 min during and 15 min after, Riva-Posse 2018; esketamine REMS:
+# >= 120 min monitoring with a prescriber on site); it names no ratio, so 2 is a conservative
+# default the program's medical director sets on the booking setup page.
 DEFAULT_NURSE_RATIO = 2
 DEFAULT_HOURS = (time(8, 0), time(18, 0))
 COURSE_KINDS = ("preparation", "dose", "integration")
