@@ -134,6 +134,11 @@ def test_cancel_repair_changes_no_other_appointment(cast: Cast, clinic: dict) ->
     booked = Appointment.objects.filter(patient=cast.patient_a, status="booked")
     assert booked.filter(kind="dose").count() == 6
     assert booked.filter(kind="dose", start=target.start).count() == 0
+    # The whole clinic, with the repaired course, still passes the verifier.
+    again = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    assert again.verification["valid"]
 
 
 @pytest.mark.django_db
