@@ -20,7 +20,7 @@ from trellis.core.scheduling import (
     solve_greedy,
     verify,
 )
-from trellis.core.scheduling.bound import upper_bound
+from trellis.core.scheduling.bound import day_relaxation_bound, upper_bound
 from trellis.core.scheduling.cpsat import solve_cpsat
 from trellis.core.scheduling.examples import tiny_instance, tiny_plan
 from trellis.core.scheduling.generate import default_tracks
@@ -100,10 +100,32 @@ def test_bound_is_at_least_every_solution(seed: int, patients: int) -> None:
         generate_instance(seed, days=14, chairs=1, nurses=1, therapists=1, patients=patients)
     )
     result = upper_bound(inst, time_limit=5)
-    assert result.method == "capacity-knapsack"
+    assert result.method in {"capacity-knapsack", "day-relaxation-cpsat"}
     assert 0 <= result.bound <= patients
     for plan in (solve_greedy(inst), solve_cpsat(inst, time_limit=2)):
         assert verify(inst, plan).courses_complete <= result.bound
+
+
+@pytest.mark.parametrize(("seed", "patients"), [(11, 8), (12, 12), (13, 16), (14, 20)])
+def test_day_relaxation_is_at_least_every_solution(seed: int, patients: int) -> None:
+    inst = parse_instance(
+        generate_instance(seed, days=14, chairs=2, nurses=1, therapists=2, patients=patients)
+    )
+    day, _ = day_relaxation_bound(inst, time_limit=5)
+    assert 0 <= day <= patients
+    for plan in (solve_greedy(inst), solve_cpsat(inst, time_limit=2)):
+        assert verify(inst, plan).courses_complete <= day
+
+
+def test_upper_bound_is_the_min_of_the_two_relaxations() -> None:
+    inst = parse_instance(
+        generate_instance(5, days=14, chairs=1, nurses=1, therapists=1, patients=12)
+    )
+    result = upper_bound(inst, time_limit=5)
+    day, _ = day_relaxation_bound(inst, time_limit=5)
+    assert result.bound <= day
+    if result.method == "day-relaxation-cpsat":
+        assert result.bound == day
 
 
 def test_bound_is_tight_on_the_chair_capacity() -> None:
