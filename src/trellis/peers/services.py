@@ -94,13 +94,15 @@ def _clean_circle(program: Program, data: dict[str, Any]) -> dict[str, Any]:
     start_time = data.get("start_time")
     if not isinstance(start_time, time):
         raise InvalidInput("start_time", _("Give a start time such as 18:00."))
-    length = data.get("length_minutes") or 90
+    length = data.get("length_minutes")
+    length = 90 if length is None else length
     if not isinstance(length, int) or not 30 <= length <= 240:
         raise InvalidInput("length_minutes", _("A meeting lasts 30 to 240 minutes."))
     end_minutes = start_time.hour * 60 + start_time.minute + length
     if end_minutes > 24 * 60:
         raise InvalidInput("length_minutes", _("The meeting must end by midnight."))
-    capacity = data.get("capacity") or 10
+    capacity = data.get("capacity")
+    capacity = 10 if capacity is None else capacity
     if not isinstance(capacity, int) or not 1 <= capacity <= ABSOLUTE_CIRCLE_CAP:
         raise InvalidInput(
             "capacity", _("Capacity is 1 to %(cap)d people.") % {"cap": ABSOLUTE_CIRCLE_CAP}
