@@ -208,3 +208,14 @@ def test_instance_errors_name_the_field(path: tuple[Any, ...], value: Any, field
     with pytest.raises(InvalidInput) as err:
         parse_instance(data)
     assert err.value.field == field
+
+
+def test_day_relaxation_reports_its_relaxed_plan() -> None:
+    inst = parse_instance(
+        generate_instance(3, days=14, chairs=2, nurses=1, therapists=2, patients=10)
+    )
+    solution: dict[str, int] = {}
+    day, _ = day_relaxation_bound(inst, time_limit=5, solution=solution)
+    assert len(solution) <= day
+    release = {p.id: p.release_day for p in inst.patients}
+    assert all(d >= release[pid] for pid, d in solution.items())

@@ -169,7 +169,10 @@ _NO = _NoStaff()
 
 
 def day_relaxation_bound(
-    instance: Instance, time_limit: float = 20.0, candidates: list[Patient] | None = None
+    instance: Instance,
+    time_limit: float = 20.0,
+    candidates: list[Patient] | None = None,
+    solution: dict[str, int] | None = None,
 ) -> tuple[int, bool]:
     """Upper bound from a day-level relaxation (``method = "day-relaxation-cpsat"``).
 
@@ -183,7 +186,9 @@ def day_relaxation_bound(
     capacities: dose slots ≤ Σ_t min(chairs_t, ratio × nurses_t), esketamine dose slots only in
     prescriber-present slots, therapy slots ≤ Σ_t min(rooms_t, therapists_t), per language
     ≤ Σ_t min(rooms_t, L-speaking therapists_t), and a patient's session slots in a day ≤ their
-    free slots that day. Returns (bound, optimal); never computed from a solution.
+    free slots that day. Returns (bound, optimal); never computed from a solution. If
+    ``solution`` is given, it is filled with the relaxed plan found (patient → dose 1's day), a
+    guide for the search — not a schedule.
     """
     g = build_grid(instance)
     h, spd = g.horizon, g.spd
@@ -215,6 +220,7 @@ def day_relaxation_bound(
 
     m = cp_model.CpModel()
     x: dict[str, cp_model.IntVar] = {}
+    first: dict[str, cp_model.LinearExpr] = {}
     dose_load: list[list[cp_model.LinearExprT]] = [[] for _ in range(days)]
     esk_load: list[list[cp_model.LinearExprT]] = [[] for _ in range(days)]
     ther_load: list[list[cp_model.LinearExprT]] = [[] for _ in range(days)]
@@ -266,6 +272,7 @@ def day_relaxation_bound(
         if not ok:
             continue
         x[p.id] = xp
+        first[p.id] = day_expr[("dose", 1)]
         for j in range(1, t.preparation_count + 1):
             m.add(day_expr[("preparation", j)] <= day_expr[("dose", 1)])
         offset = (close_max + t.integration_within_hours * 60) // 1440
@@ -300,5 +307,9 @@ def day_relaxation_bound(
     if code == cp_model.INFEASIBLE:  # only if pre-booked courses clash; no bound from here
         return len(x), False
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if solution is not None:
+            for pid, xp in x.items():
+                if solver.boolean_value(xp):
+                    solution[pid] = int(solver.value(first[pid]))
         return min(len(x), math.floor(solver.best_objective_bound + 1e-6)), code == cp_model.OPTIMAL
     return len(x), False
