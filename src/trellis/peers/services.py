@@ -288,11 +288,7 @@ def preferences_of(patient: Patient) -> PeerPreferences | None:
 
 
 def first_dose_date(episode: Episode) -> date | None:
-    event = (
-        care.events_of(episode).filter(kind="dose_given", index=1)
-        .order_by("at")
-        .first()
-    )
+    event = care.events_of(episode).filter(kind="dose_given", index=1).order_by("at").first()
     return event.at.date() if event else None
 
 
@@ -653,8 +649,12 @@ def circle_for_checkin(patient: Patient) -> Circle | None:
 # --- mentors ------------------------------------------------------------------------------------
 
 
+# A patient "finished a course" once the acute dose series is over: sustaining or completed.
+FINISHED_PHASES = ("sustaining", "completed")
+
+
 def finished_course(patient: Patient) -> bool:
-    return patient.episodes.filter(phase="completed").exists()
+    return patient.episodes.filter(phase__in=FINISHED_PHASES).exists()
 
 
 @transaction.atomic
@@ -795,3 +795,8 @@ def get_patient_for_circle(user: Any, program: Program, patient_id: Any) -> Pati
 
 def now_date(moment: datetime) -> date:
     return moment.date()
+
+
+def memberships_of_circle(circle: Circle) -> QuerySet[CircleMembership]:
+    qs: QuerySet[CircleMembership] = CircleMembership.objects.filter(circle=circle)
+    return qs
