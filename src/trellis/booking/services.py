@@ -395,6 +395,15 @@ def _open_activities(episode: Episode, taken: set[int]) -> dict[str, list[CareAc
     return out
 
 
+def _may_book_drug(program: Any, episode: Any, on: Any) -> bool:
+    """Esketamine is booked only in a REMS-certified outpatient setting (CLINICAL.md §4)."""
+    if care.protocol_of(episode).drug != "esketamine":
+        return True
+    from trellis.dosing.services import setting_certified
+
+    return bool(setting_certified(program, on))
+
+
 def build_instance(
     user: Any,
     program: Program,
@@ -470,6 +479,8 @@ def build_instance(
         open_ = _open_activities(episode, taken)
         if not open_["dose"]:
             continue
+        if not _may_book_drug(program, episode, start_date):
+            continue  # Spravato REMS: an uncertified setting cannot book esketamine
         base = _base_track(episode)
         doses = open_["dose"]
         preps = open_["preparation"]
@@ -789,6 +800,7 @@ def accept(
                 ):
                     old.start, old.end, old.room, old.staff = start, end, room, staff
                     old.save(update_fields=["start", "end", "room", "staff"])
+                    care.mark_scheduled(old.care_activity_id, start)
                     made.append(old)
                 continue
             activity_id = info.get("activities", {}).get(key)
@@ -808,6 +820,7 @@ def accept(
             created_by=user,
             source_plan=proposal,
         )
+        care.mark_scheduled(activity_id, start)
         made.append(appt)
     proposal.accepted_by = user
     proposal.accepted_at = now
@@ -962,6 +975,7 @@ def cancel(
             episode=appointment.episode, status=Appointment.Status.BOOKED
         ).select_related("episode", "episode__patient")
     )
+    care.mark_scheduled(appointment.care_activity_id, None)
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancel_reason = reason[:200]
     appointment.save(update_fields=["status", "cancel_reason"])

@@ -1179,3 +1179,16 @@ def complete_assessment_activity(episode: Episode, instrument: str, at: datetime
         return False
     CareActivity.objects.filter(pk=activity.pk).update(status=CareActivity.Status.DONE, done_at=at)
     return True
+
+
+def mark_scheduled(activity_id: int | None, at: datetime | None) -> None:
+    """The booking app booked (``at`` set) or released (``at`` None) the planned activity."""
+    if activity_id is None:
+        return
+    rows = CareActivity.objects.filter(
+        pk=activity_id, status__in=[CareActivity.Status.PLANNED, CareActivity.Status.SCHEDULED]
+    )
+    if at is None:
+        rows.update(status=CareActivity.Status.PLANNED, scheduled_at=None)
+    else:
+        rows.update(status=CareActivity.Status.SCHEDULED, scheduled_at=at)

@@ -1,0 +1,58 @@
+"""Booking respects the Spravato REMS setting rule and keeps the care plan's status in step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.booking.clinic import NOW, START, make_clinic, open_course, second_patient
+from tests.support import Cast
+
+from trellis.booking import services
+from trellis.care.models import CareActivity
+from trellis.core.scheduling import parse_instance
+
+
+@pytest.mark.django_db
+def test_uncertified_setting_cannot_book_esketamine(cast: Cast) -> None:
+    from trellis.accounts.models import Role
+    from trellis.accounts.services import create_staff
+    from trellis.dosing import services as dosing
+
+    make_clinic(cast)
+    esk = open_course(cast, cast.patient_a, track="esketamine-trd")
+    iv = open_course(cast, second_patient(cast), track="iv-trd")
+    built = services.build_instance(cast.coordinator_a, cast.program_a, START, 28, NOW)
+    ids = {p.id for p in parse_instance(built.instance).patients}
+    assert ids == {f"e{iv.pk.hex}"}  # the esketamine course waits for certification
+    prescriber = create_staff(
+        username="pia", password="x" * 12, program=cast.program_a, roles=[Role.PRESCRIBER]
+    )
+    dosing.record_certification(
+        cast.admin_a,
+        cast.program_a,
+        setting_name="Main",
+        authorised_representative=prescriber.get_full_name() or "Pia",
+        certified_on=START - timedelta(days=30),
+    )
+    built = services.build_instance(cast.coordinator_a, cast.program_a, START, 28, NOW)
+    ids = {p.id for p in parse_instance(built.instance).patients}
+    assert f"e{esk.pk.hex}" in ids
+
+
+@pytest.mark.django_db
+def test_booking_marks_care_activities_scheduled_and_cancel_releases(cast: Cast) -> None:
+    make_clinic(cast)
+    open_course(cast, cast.patient_a)
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    made = services.accept(cast.coordinator_a, proposal, now=NOW)
+    dose = next(a for a in made if a.kind == "dose")
+    activity = CareActivity.objects.get(pk=dose.care_activity_id)
+    assert activity.status == CareActivity.Status.SCHEDULED
+    assert activity.scheduled_at == dose.start
+    services.cancel(cast.coordinator_a, dose, "Patient unwell (synthetic)", now=NOW)
+    activity.refresh_from_db()
+    assert activity.status == CareActivity.Status.PLANNED
+    assert activity.scheduled_at is None
