@@ -43,7 +43,12 @@ def due_patient(
     patient = register_patient(
         cast.admin_a,
         cast.program_a,
-        {**PATIENT_DATA, "given_name": given, "family_name": family, "preferred_language": language},
+        {
+            **PATIENT_DATA,
+            "given_name": given,
+            "family_name": family,
+            "preferred_language": language,
+        },
     )
     episode = care.start_episode(
         cast.coordinator_a,
@@ -63,7 +68,10 @@ def due_patient(
     if with_consent:
         consent(cast, patient)
     services.set_preferences(
-        cast.coordinator_a, patient, availability if availability is not None else EVENINGS, identities
+        cast.coordinator_a,
+        patient,
+        availability if availability is not None else EVENINGS,
+        identities,
     )
     return patient
 

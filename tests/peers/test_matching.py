@@ -49,7 +49,9 @@ windows = st.builds(
     st.integers(1, 8),
 )
 patients_st = st.lists(
-    st.tuples(st.sampled_from(["en", "es"]), st.lists(windows, min_size=1, max_size=3), st.booleans()),
+    st.tuples(
+        st.sampled_from(["en", "es"]), st.lists(windows, min_size=1, max_size=3), st.booleans()
+    ),
     max_size=14,
 )
 circles_st = st.lists(
