@@ -39,7 +39,8 @@ def test_maximum_placement_where_first_fit_fails() -> None:
     p2 = patient("p2", rules.Window(1, 17 * 60, 21 * 60))
     assert len(first_fit([p1, p2], [a, b])) == 1
     result = rules.match_patients([p1, p2], [a, b])
-    assert result.assignments == {"p1": "b", "p2": "a"} and result.waitlist == ()
+    assert result.assignments == {"p1": "b", "p2": "a"}
+    assert result.waitlist == ()
 
 
 windows = st.builds(

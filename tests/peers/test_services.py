@@ -20,9 +20,11 @@ pytestmark = pytest.mark.django_db
 def test_create_circle_generates_weekly_meetings(cast: Cast) -> None:
     c = make_circle(cast)
     dates = list(Meeting.objects.filter(circle=c).values_list("date", flat=True))
-    assert dates and all(d.weekday() == 1 for d in dates)
+    assert dates
+    assert all(d.weekday() == 1 for d in dates)
     assert all((b - a).days == 7 for a, b in zip(dates, dates[1:], strict=False))
-    assert dates[0] >= c.start_date and dates[-1] <= c.end_date
+    assert dates[0] >= c.start_date
+    assert dates[-1] <= c.end_date
     assert AuditEvent.objects.filter(object_type__icontains="circle").exists()
 
 
@@ -46,7 +48,8 @@ def test_bad_circle_names_the_field_and_saves_nothing(cast: Cast, over: dict, fi
     with pytest.raises(InvalidInput) as err:
         make_circle(cast, **over)
     assert err.value.field == field
-    assert not Circle.objects.exists() and not Meeting.objects.exists()
+    assert not Circle.objects.exists()
+    assert not Meeting.objects.exists()
 
 
 def test_facilitator_must_hold_the_role(cast: Cast) -> None:
@@ -57,7 +60,8 @@ def test_facilitator_must_hold_the_role(cast: Cast) -> None:
 
 def test_in_person_circle_needs_a_circle_room_of_the_program(cast: Cast) -> None:
     c = make_circle(cast, format="in_person", room=room(cast), video_link="")
-    assert c.room is not None and c.video_link == ""
+    assert c.room is not None
+    assert c.video_link == ""
 
 
 def test_only_circle_roles_create(cast: Cast) -> None:
@@ -88,7 +92,8 @@ def test_matching_respects_hard_rules_and_waitlists(cast: Cast) -> None:
     # Only one of Ana and Bea fits English (capacity 1); the identity circle is for opt-ins only.
     assert sorted([proposed.get(a), proposed.get(b)], key=str) == sorted([en, None], key=str)
     waiting = {p.patient for p in view.waitlist}
-    assert d in waiting and len(waiting) == 2
+    assert d in waiting
+    assert len(waiting) == 2
     assert not CircleMembership.objects.exists()  # nothing joins without acceptance
 
 
@@ -130,7 +135,8 @@ def test_suggests_a_new_circle_for_a_shared_waitlist(cast: Cast) -> None:
         due_patient(cast, name, language="pt")
     view = services.run_matching(cast.coordinator_a, cast.program_a, TODAY)
     assert len(view.waitlist) == 6
-    assert len(view.suggested) == 1 and view.suggested[0][0].language == "pt"
+    assert len(view.suggested) == 1
+    assert view.suggested[0][0].language == "pt"
 
 
 def test_attendance_and_connection_index(cast: Cast) -> None:
@@ -142,7 +148,8 @@ def test_attendance_and_connection_index(cast: Cast) -> None:
     services.record_attendance(cast.peer_a, c, past[0].pk, {m.pk: "present"})
     services.record_attendance(cast.peer_a, c, past[1].pk, {m.pk: "absent"})
     summary = services.connection(a, TODAY)
-    assert summary.planned == len(past) and summary.attended == 1
+    assert summary.planned == len(past)
+    assert summary.attended == 1
     assert summary.index == pytest.approx(1 / len(past))
 
 
@@ -168,7 +175,8 @@ def test_facilitator_note_may_not_name_a_member(cast: Cast) -> None:
     assert err.value.field == "text"
     assert not FacilitatorNote.objects.exists()
     note = services.add_note(cast.peer_a, c, "Warm group; we talked about sleep.")
-    assert note.circle == c and not hasattr(note, "patient")
+    assert note.circle == c
+    assert not hasattr(note, "patient")
 
 
 def test_facilitator_roster_has_first_names_only(cast: Cast) -> None:
@@ -176,7 +184,8 @@ def test_facilitator_roster_has_first_names_only(cast: Cast) -> None:
     a = due_patient(cast, "Ana", "Quintero")
     services.join_circle(cast.coordinator_a, c, a, TODAY)
     _meetings, rows = services.roster(cast.peer_a, c)
-    assert [r.first_name for r in rows] == ["Ana"] and rows[0].full_name == ""
+    assert [r.first_name for r in rows] == ["Ana"]
+    assert rows[0].full_name == ""
     _meetings, rows = services.roster(cast.coordinator_a, c)
     assert rows[0].full_name == "Ana Quintero"
 
