@@ -129,11 +129,11 @@ def seed_peers(ctx: DemoContext) -> None:
     for circle in circles:
         _meetings, rows = services.roster(coordinator, circle)
         for meeting in Meeting.objects.filter(circle=circle, date__lte=today):
-            marks = {}
+            marks: dict[int, str] = {}
             for row in rows:
                 m = services.memberships_of_circle(circle).get(pk=row.membership_id)
                 if m.joined_on <= meeting.date:
-                    marks[row.membership_id] = ctx.rng.choice(statuses)
+                    marks[row.membership_id] = str(ctx.rng.choice(statuses))
             if marks:
                 services.record_attendance(facilitator, circle, meeting.pk, marks)
     services.add_note(

@@ -102,7 +102,7 @@ def attendance(request: TrellisRequest, circle_id: int, meeting_id: int) -> Http
     for key, value in request.POST.items():
         if key.startswith("member-") and value:
             try:
-                marks[int(key.removeprefix("member-"))] = value
+                marks[int(key.removeprefix("member-"))] = str(value)
             except ValueError:
                 raise InvalidInput(key, _("Not a member of this circle.")) from None
     services.record_attendance(request.user, c, meeting_id, marks)
