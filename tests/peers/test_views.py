@@ -12,7 +12,7 @@ from tests.support import Cast, sign_in
 
 from trellis.checkin.services import issue_link
 from trellis.peers import services
-from trellis.peers.models import Circle, CircleMembership, Meeting
+from trellis.peers.models import DEFAULT_AGREEMENTS, Circle, CircleMembership, Meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,15 @@ def test_chart_panel_and_checkin_section(client, cast: Cast) -> None:
     page = client.get(reverse("checkin:home", args=[token])).content.decode()
     assert "Your peer circle" in page
     assert "https://video.example.org/circle" in page
+
+
+def test_checkin_circle_in_spanish(client, cast: Cast) -> None:
+    c = make_circle(cast, language="es", agreements=DEFAULT_AGREEMENTS)
+    a = due_patient(cast, "Cruz", language="es")
+    services.join_circle(cast.coordinator_a, c, a, c.start_date)
+    _link, token = issue_link(a, created_by=cast.coordinator_a)
+    page = client.get(reverse("checkin:home", args=[token]), HTTP_ACCEPT_LANGUAGE="es").content
+    text = page.decode()
+    assert "Tu círculo de pares" in text
+    assert "martes" in text
+    assert "Escuchamos; no damos consejos." in text

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from trellis.accounts.models import Program, Room
 from trellis.patients.models import Patient
@@ -26,14 +27,13 @@ WEEKDAY_CHOICES = [
 ]
 
 # CLINICAL.md §7 (Cheung et al. 2024): group agreements of a peer integration circle.
-DEFAULT_AGREEMENTS = "\n".join(
-    [
-        "What is shared in the circle stays in the circle (confidentiality).",
-        "We listen; we do not give advice.",
-        "No one is pressured to share.",
-        "No dosing or medication advice.",
-    ]
-)
+DEFAULT_AGREEMENT_LINES = [
+    gettext_noop("What is shared in the circle stays in the circle (confidentiality)."),
+    gettext_noop("We listen; we do not give advice."),
+    gettext_noop("No one is pressured to share."),
+    gettext_noop("No dosing or medication advice."),
+]
+DEFAULT_AGREEMENTS = "\n".join(DEFAULT_AGREEMENT_LINES)
 
 
 class ScopedQuerySet(models.QuerySet[Any]):
