@@ -31,6 +31,7 @@ from trellis.core.peers_rules import names_in_note
 from trellis.patients.models import ConsentKind, Patient
 from trellis.patients.services import has_active_consent
 from trellis.peers.models import (
+    WEEKDAY_CHOICES,
     Attendance,
     Circle,
     CircleMembership,
@@ -384,7 +385,7 @@ class Proposal:
 class MatchView:
     proposals: list[Proposal]
     waitlist: list[Proposal]
-    suggested: list[tuple[rules.SuggestedCircle, list[Patient]]]
+    suggested: list[tuple[rules.SuggestedCircle, list[Patient], str]]
 
 
 def reasons_for(patient: rules.Patient, circle: rules.Circle) -> list[str]:
@@ -437,7 +438,11 @@ def run_matching(
                 )
             )
     patients_by_id = {pid: e.patient for pid, (_p, e) in core_p.items()}
-    suggested = [(s, [patients_by_id[p] for p in s.patients]) for s in result.suggested_circles]
+    days = dict(WEEKDAY_CHOICES)
+    suggested = [
+        (s, [patients_by_id[p] for p in s.patients], str(days[s.weekday]))
+        for s in result.suggested_circles
+    ]
     for episode in episodes:
         record(
             action=Action.VIEW,
