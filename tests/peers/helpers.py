@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -105,7 +105,3 @@ def circle_data(cast: Cast, **over: Any) -> dict[str, Any]:
 
 def make_circle(cast: Cast, **over: Any) -> Any:
     return services.create_circle(cast.coordinator_a, cast.program_a, circle_data(cast, **over))
-
-
-def start(day: date) -> date:
-    return day

@@ -9,7 +9,7 @@ coordinator's acceptance and an active group participation consent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -796,10 +796,6 @@ def get_patient_for_circle(user: Any, program: Program, patient_id: Any) -> Pati
     from trellis.patients.services import get_patient
 
     return get_patient(user, patient_id)
-
-
-def now_date(moment: datetime) -> date:
-    return moment.date()
 
 
 def memberships_of_circle(circle: Circle) -> QuerySet[CircleMembership]:
