@@ -21,7 +21,7 @@ is not solved to optimality in time, its proven bound is returned instead, which
 ``upper_bound`` also solves a day-level relaxation (``day_relaxation_bound``, method
 ``"day-relaxation-cpsat"``) and returns the smaller of the two valid bounds; on the 150-patient
 benchmark CP-SAT does not prove it below the knapsack within 20 s, so the knapsack usually wins
-there (on small instances the day model is often tighter).
+there (on 6 small generated instances, 14 days and 20 patients, it was tighter on 1).
 """
 
 from __future__ import annotations
