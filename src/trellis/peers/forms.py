@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program, Role, Room, User
-from trellis.peers.models import DEFAULT_AGREEMENTS, WEEKDAY_CHOICES, Circle
+from trellis.peers.models import DEFAULT_AGREEMENTS, WEEKDAY_CHOICES, Circle, MentorContact
 
 
 class CircleForm(forms.Form):
@@ -67,3 +67,105 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
     )
+
+
+AVAILABILITY_ROWS = 3
+
+
+class PreferencesForm(forms.Form):
+    """Up to three weekly availability windows, identity opt-ins and the mentor opt-in."""
+
+    identities = forms.MultipleChoiceField(
+        label=_("Identity circles the patient opts in to"),
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_identities = forms.CharField(
+        label=_("Other identity opt-ins (comma separated)"), max_length=200, required=False
+    )
+    mentor_opt_in = forms.BooleanField(
+        label=_("Would like to become a peer mentor"), required=False
+    )
+
+    def __init__(self, *args: Any, foci: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ids: Any = self.fields["identities"]
+        ids.choices = [(f, f) for f in foci]
+        for i in range(AVAILABILITY_ROWS):
+            self.fields[f"weekday_{i}"] = forms.TypedChoiceField(
+                label=_("Window %(n)s: weekday") % {"n": i + 1},
+                choices=[("", "—"), *WEEKDAY_CHOICES],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+            self.fields[f"start_{i}"] = forms.TimeField(
+                label=_("Window %(n)s: from") % {"n": i + 1},
+                required=False,
+                widget=forms.TimeInput(attrs={"type": "time"}),
+            )
+            self.fields[f"end_{i}"] = forms.TimeField(
+                label=_("Window %(n)s: until") % {"n": i + 1},
+                required=False,
+                widget=forms.TimeInput(attrs={"type": "time"}),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        windows: list[dict[str, Any]] = []
+        for i in range(AVAILABILITY_ROWS):
+            day, start, end = (data.get(f"{k}_{i}") for k in ("weekday", "start", "end"))
+            if day is None and start is None and end is None:
+                continue
+            if day is None:
+                self.add_error(f"weekday_{i}", _("Choose the weekday of this window."))
+                continue
+            if start is None:
+                self.add_error(f"start_{i}", _("Enter when this window starts."))
+                continue
+            if end is None:
+                self.add_error(f"end_{i}", _("Enter when this window ends."))
+                continue
+            if end <= start:
+                self.add_error(f"end_{i}", _("The end must be after the start."))
+                continue
+            windows.append(
+                {"weekday": day, "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+            )
+        data["availability"] = windows
+        other = [s.strip() for s in (data.get("other_identities") or "").split(",") if s.strip()]
+        data["identity_opt_in"] = list(dict.fromkeys([*data.get("identities", []), *other]))
+        return data
+
+    def availability_rows(self) -> list[list[Any]]:
+        return [
+            [self[f"weekday_{i}"], self[f"start_{i}"], self[f"end_{i}"]]
+            for i in range(AVAILABILITY_ROWS)
+        ]
+
+
+class TrainingForm(forms.Form):
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    on = forms.DateField(
+        label=_("Mentor training done on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class PairForm(forms.Form):
+    mentor = forms.IntegerField(widget=forms.HiddenInput)
+    mentee = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ContactForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    mode = forms.ChoiceField(label=_("Mode"), choices=MentorContact.Mode.choices)
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=240)
+    note = forms.CharField(
+        label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LeaveForm(forms.Form):
+    membership = forms.IntegerField(widget=forms.HiddenInput)
+    on = forms.DateField(label=_("Left on"), widget=forms.DateInput(attrs={"type": "date"}))

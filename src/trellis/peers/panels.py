@@ -24,6 +24,7 @@ def chart_panel(request: Any, patient: Patient) -> dict[str, Any] | None:
             "memberships": list(services.memberships_of(patient)),
             "conn": services.connection(patient, timezone.localdate()),
             "mentor": services.mentor_of(patient),
+            "patient": patient,
         },
     }
 

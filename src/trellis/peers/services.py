@@ -801,3 +801,75 @@ def get_patient_for_circle(user: Any, program: Program, patient_id: Any) -> Pati
 def memberships_of_circle(circle: Circle) -> QuerySet[CircleMembership]:
     qs: QuerySet[CircleMembership] = CircleMembership.objects.filter(circle=circle)
     return qs
+
+
+# --- the mentors and preferences pages ----------------------------------------------------------
+
+
+def identity_foci(program: Program) -> list[str]:
+    """The identity foci the program's circles use (the preferences page's checkboxes)."""
+    return sorted(
+        {
+            f
+            for f in Circle.objects.filter(program=program).values_list("identity_focus", flat=True)
+            if f
+        }
+    )
+
+
+def mentor_candidates(user: Any, program: Program) -> list[tuple[Patient, MentorProfile | None]]:
+    """Patients who finished a course and opted in to mentoring, with their profile if any."""
+    require_roles(user, program, COORDINATOR_ROLES)
+    profiles = {m.patient_id: m for m in MentorProfile.objects.filter(program=program)}
+    prefs = (
+        PeerPreferences.objects.filter(program=program, mentor_opt_in=True)
+        .select_related("patient")
+        .order_by("patient__family_name", "patient__given_name")
+    )
+    return [(p.patient, profiles.get(p.patient_id)) for p in prefs if finished_course(p.patient)]
+
+
+def active_pairings(user: Any, program: Program) -> list[tuple[MentorPairing, int]]:
+    """Current pairings with the mentor's current mentee count."""
+    require_roles(user, program, COORDINATOR_ROLES)
+    pairings = list(
+        MentorPairing.objects.filter(program=program, ended_on=None)
+        .select_related("mentor__patient", "mentee")
+        .order_by("started_on", "pk")
+    )
+    counts: dict[int, int] = {}
+    for p in pairings:
+        counts[p.mentor_id] = counts.get(p.mentor_id, 0) + 1
+    return [(p, counts[p.mentor_id]) for p in pairings]
+
+
+def get_mentor_profile(user: Any, program: Program, profile_id: Any) -> MentorProfile:
+    require_roles(user, program, COORDINATOR_ROLES)
+    profile: MentorProfile | None = (
+        MentorProfile.objects.filter(program=program, pk=profile_id)
+        .select_related("patient")
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def get_active_pairing(user: Any, program: Program, pairing_id: Any) -> MentorPairing:
+    require_roles(user, program, COORDINATOR_ROLES)
+    pairing: MentorPairing | None = MentorPairing.objects.filter(
+        program=program, pk=pairing_id, ended_on=None
+    ).first()
+    if pairing is None:
+        raise Http404
+    return pairing
+
+
+def get_membership(user: Any, circle: Circle, membership_id: Any) -> CircleMembership:
+    require_roles(user, circle.program, COORDINATOR_ROLES)
+    membership: CircleMembership | None = (
+        memberships_of_circle(circle).filter(pk=membership_id).first()
+    )
+    if membership is None:
+        raise Http404
+    return membership

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -12,12 +14,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.decorators import staff_view
-from trellis.accounts.models import Program
+from trellis.accounts.models import CLINICAL_ROLES, Program
 from trellis.accounts.services import has_any_role
+from trellis.core import peers as rules
 from trellis.core.errors import Conflict, InvalidInput
+from trellis.patients.services import get_patient
 from trellis.peers import services
-from trellis.peers.forms import CircleForm, NoteForm
-from trellis.peers.models import Attendance
+from trellis.peers.forms import (
+    AVAILABILITY_ROWS,
+    CircleForm,
+    ContactForm,
+    LeaveForm,
+    NoteForm,
+    PairForm,
+    PreferencesForm,
+    TrainingForm,
+)
+from trellis.peers.models import (
+    Attendance,
+)
 from trellis.web.http import TrellisRequest
 
 
@@ -89,6 +104,7 @@ def circle(request: TrellisRequest, circle_id: int) -> HttpResponse:
         "may_run": may_run,
         "statuses": Attendance.Status.choices,
         "full_names": has_any_role(request.user, program, services.COORDINATOR_ROLES),
+        "leave_form": LeaveForm(initial={"on": today}),
     }
     return render(request, "peers/circle.html", context, status=400 if note_form.errors else 200)
 
@@ -139,3 +155,149 @@ def matching(request: TrellisRequest) -> HttpResponse:
         {"match": view, "error": error},
         status=409 if error else 200,
     )
+
+
+def _form_error(form: Any, exc: InvalidInput) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc).split(": ", 1)[-1])
+
+
+@staff_view(CLINICAL_ROLES, patient_data=True)
+def preferences(request: TrellisRequest, patient_id: UUID) -> HttpResponse:
+    program = _program(request)
+    patient = get_patient(request.user, patient_id, request=request)
+    if patient.program_id != program.pk:
+        raise Http404
+    foci = services.identity_foci(program)
+    prefs = services.preferences_of(patient)
+    initial: dict[str, Any] = {}
+    if prefs is not None:
+        chosen = [s for s in prefs.identity_opt_in if s in foci]
+        initial = {
+            "identities": chosen,
+            "other_identities": ", ".join(s for s in prefs.identity_opt_in if s not in foci),
+            "mentor_opt_in": prefs.mentor_opt_in,
+        }
+        for i, w in enumerate(prefs.availability[:AVAILABILITY_ROWS]):
+            initial |= {
+                f"weekday_{i}": w["weekday"],
+                f"start_{i}": w["start"],
+                f"end_{i}": w["end"],
+            }
+    form = PreferencesForm(request.POST or None, foci=foci, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_preferences(
+                request.user,
+                patient,
+                form.cleaned_data["availability"],
+                form.cleaned_data["identity_opt_in"],
+                form.cleaned_data["mentor_opt_in"],
+            )
+        except InvalidInput as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Peer preferences saved."))
+            return redirect("peers:preferences", patient_id=patient.pk)
+    return render(
+        request,
+        "peers/preferences.html",
+        {"form": form, "patient": patient},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_view(services.COORDINATOR_ROLES, patient_data=True)
+def mentors(request: TrellisRequest) -> HttpResponse:
+    program = _program(request)
+    error = ""
+    training_form = TrainingForm()
+    contact_forms: dict[int, ContactForm] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "training":
+                training_form = TrainingForm(request.POST)
+                if training_form.is_valid():
+                    patient = get_patient(
+                        request.user, training_form.cleaned_data["patient"], request=request
+                    )
+                    services.mark_mentor_training(
+                        request.user, patient, training_form.cleaned_data["on"]
+                    )
+                    messages.success(request, _("Mentor training recorded."))
+                    return redirect("peers:mentors")
+            elif action == "pair":
+                pair_form = PairForm(request.POST)
+                if not pair_form.is_valid():
+                    raise Http404
+                profile = services.get_mentor_profile(
+                    request.user, program, pair_form.cleaned_data["mentor"]
+                )
+                mentee = get_patient(
+                    request.user, pair_form.cleaned_data["mentee"], request=request
+                )
+                services.pair_mentor(request.user, profile, mentee, _today())
+                messages.success(request, _("Mentor paired."))
+                return redirect("peers:mentors")
+            elif action == "contact":
+                pairing = services.get_active_pairing(
+                    request.user, program, int(request.POST.get("pairing", ""))
+                )
+                form = ContactForm(request.POST, prefix=f"c{pairing.pk}")
+                contact_forms[pairing.pk] = form
+                if form.is_valid():
+                    d = form.cleaned_data
+                    try:
+                        services.log_contact(
+                            request.user, pairing, d["date"], d["mode"], d["minutes"], d["note"]
+                        )
+                    except InvalidInput as exc:
+                        _form_error(form, exc)
+                    else:
+                        messages.success(request, _("Contact logged."))
+                        return redirect("peers:mentors")
+            else:
+                raise Http404
+        except ValueError:
+            raise Http404 from None
+        except Conflict as exc:
+            error = str(exc)
+    pairings = services.active_pairings(request.user, program)
+    proposals = services.propose_mentors(request.user, program)
+    pair_rows = []
+    for mentee_id, mentor_id in proposals["pairs"].items():
+        if mentor_id in proposals["mentors"] and mentee_id in proposals["mentees"]:
+            pair_rows.append((proposals["mentors"][mentor_id], proposals["mentees"][mentee_id]))
+    rows = [
+        (pr, count, contact_forms.get(pr.pk) or ContactForm(prefix=f"c{pr.pk}"))
+        for pr, count in pairings
+    ]
+    errors = error or any(f.errors for f in contact_forms.values()) or training_form.errors
+    return render(
+        request,
+        "peers/mentors.html",
+        {
+            "candidates": services.mentor_candidates(request.user, program),
+            "training_form": training_form,
+            "pairings": rows,
+            "proposals": pair_rows,
+            "max_mentees": rules.load_defaults().max_mentees,
+            "error": error,
+        },
+        status=(409 if error else 400) if errors else 200,
+    )
+
+
+@staff_view(services.COORDINATOR_ROLES)
+@require_POST
+def leave(request: TrellisRequest, circle_id: int) -> HttpResponse:
+    program = _program(request)
+    c = services.get_circle(request.user, program, circle_id)
+    form = LeaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the date the member left."))
+        return redirect("peers:circle", circle_id=c.pk)
+    membership = services.get_membership(request.user, c, form.cleaned_data["membership"])
+    services.leave_circle(request.user, membership, form.cleaned_data["on"])
+    messages.success(request, _("Member left the circle."))
+    return redirect("peers:circle", circle_id=c.pk)
