@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet
 from trellis.core.errors import Conflict
 from trellis.patients.models import Patient
 
@@ -34,12 +35,7 @@ class Severity(models.TextChoices):
     INFO = "info", _("Information")
 
 
-class AlertQuerySet(models.QuerySet["Alert"]):
-    def visible_to(self, user: Any) -> AlertQuerySet:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
-
+class AlertQuerySet(ProgramScopedQuerySet["Alert"]):
     def open(self) -> AlertQuerySet:
         return self.filter(acknowledged_at__isnull=True)
 

@@ -8,13 +8,13 @@ verifier result, and writes an accepted plan back as appointments.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program, Room
+from trellis.accounts.scoping import ProgramScopedQuerySet as ScopedQuerySet
 from trellis.care.models import CareActivity, Episode
 from trellis.patients.models import Patient
 
@@ -33,15 +33,6 @@ ROTA_ROLES = [
     ("therapist", _("Integration therapist")),
     ("peer_facilitator", _("Peer facilitator")),
 ]
-
-
-class ScopedQuerySet(models.QuerySet[Any]):
-    """``visible_to(user)``: rows of programs where the user holds a clinical role."""
-
-    def visible_to(self, user: Any) -> Any:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
 
 
 class BookingSettings(models.Model):

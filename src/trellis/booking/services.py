@@ -510,11 +510,11 @@ def build_instance(
             item["availability"] = windows
         patients.append(item)
         links: dict[str, int | None] = {}
-        for i, a in enumerate(preps, start=1):
-            links[f"preparation#{i}"] = a.pk
-        for k, a in enumerate(doses, start=1):
-            links[f"dose#{k}"] = a.pk
-            match = integ.get(a.index)
+        for i, prep in enumerate(preps, start=1):
+            links[f"preparation#{i}"] = prep.pk
+        for k, dose in enumerate(doses, start=1):
+            links[f"dose#{k}"] = dose.pk
+            match = integ.get(dose.index)
             links[f"integration#{k}"] = match.pk if match else None
         mapping["patients"][pid] = {
             "episode": str(episode.pk),

@@ -7,24 +7,15 @@ recorded events by :func:`trellis.core.pathway.phase_from_events` and cached on 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet as ScopedQuerySet
 from trellis.core.pathway import ACTIVITY_KINDS, EVENT_KINDS, PHASES
 from trellis.patients.models import Patient
-
-
-class ScopedQuerySet(models.QuerySet[Any]):
-    """``visible_to(user)``: rows of programs where the user holds a clinical role."""
-
-    def visible_to(self, user: Any) -> Any:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
 
 
 class Episode(models.Model):

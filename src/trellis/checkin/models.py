@@ -14,14 +14,12 @@ from django.db import models
 from django.utils import timezone
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet
 from trellis.patients.models import Patient
 
 
-class CheckInLinkQuerySet(models.QuerySet["CheckInLink"]):
-    def visible_to(self, user: Any) -> CheckInLinkQuerySet:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
+class CheckInLinkQuerySet(ProgramScopedQuerySet["CheckInLink"]):
+    pass
 
 
 class CheckInLink(models.Model):

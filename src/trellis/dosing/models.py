@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program, Room
+from trellis.accounts.scoping import ProgramScopedQuerySet as ScopedQuerySet
 from trellis.core.errors import Conflict
 from trellis.core.safety.monitoring import DISSOCIATION_RATINGS
 from trellis.patients.models import Patient
@@ -30,16 +31,7 @@ class SignedRecordError(Conflict):
 SIGNED_MESSAGE = "This session record is signed: it cannot be edited. Add an amendment instead."
 
 
-class ScopedQuerySet(models.QuerySet[Any]):
-    """``visible_to(user)``: rows of programs where the user holds a clinical role."""
-
-    def visible_to(self, user: Any) -> Any:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
-
-
-class SessionQuerySet(ScopedQuerySet):
+class SessionQuerySet(ScopedQuerySet["DosingSession"]):
     def update(self, **kwargs: Any) -> int:
         if self.filter(signed_at__isnull=False).exists():
             raise SignedRecordError(SIGNED_MESSAGE)
@@ -51,7 +43,7 @@ class SessionQuerySet(ScopedQuerySet):
         return super().delete()
 
 
-class ChildQuerySet(ScopedQuerySet):
+class ChildQuerySet(ScopedQuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         if self.filter(session__signed_at__isnull=False).exists():
             raise SignedRecordError(SIGNED_MESSAGE)

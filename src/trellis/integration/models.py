@@ -10,7 +10,7 @@ app's services. Two kinds of rows have narrower visibility than the care team:
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,19 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet as ScopedQuerySet
 from trellis.care.models import Episode
 from trellis.patients.models import Patient
-
-_M = TypeVar("_M", bound=models.Model)
-
-
-class ScopedQuerySet(models.QuerySet[_M, _M]):
-    """``visible_to(user)``: rows of programs where the user holds a clinical role."""
-
-    def visible_to(self, user: Any) -> ScopedQuerySet[_M]:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
 
 
 class SafetyPlan(models.Model):

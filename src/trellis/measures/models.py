@@ -6,22 +6,13 @@ Patient data: every row carries its program (the tenant); queries go through
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet as ScopedQuerySet
 from trellis.patients.models import Patient
-
-
-class ScopedQuerySet(models.QuerySet[Any]):
-    def visible_to(self, user: Any) -> ScopedQuerySet:
-        """Rows of programs where ``user`` holds a clinical role; nothing for anyone else."""
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
 
 
 class Assessment(models.Model):

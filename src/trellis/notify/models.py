@@ -6,13 +6,12 @@ retried with back-off and stays visible to staff; nothing is dropped silently.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet
 from trellis.patients.models import Patient
 
 
@@ -29,11 +28,8 @@ class Status(models.TextChoices):
     GAVE_UP = "gave_up", _("not delivered")
 
 
-class OutboxQuerySet(models.QuerySet["OutboxMessage"]):
-    def visible_to(self, user: Any) -> OutboxQuerySet:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
+class OutboxQuerySet(ProgramScopedQuerySet["OutboxMessage"]):
+    pass
 
 
 class OutboxMessage(models.Model):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
+from trellis.accounts.scoping import ProgramScopedQuerySet
 
 
 class Language(models.TextChoices):
@@ -63,13 +63,7 @@ class Payer(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class PatientQuerySet(models.QuerySet["Patient"]):
-    def visible_to(self, user: Any) -> PatientQuerySet:
-        """Patients of programs where ``user`` holds a clinical role; nothing for anyone else."""
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
-
+class PatientQuerySet(ProgramScopedQuerySet["Patient"]):
     def in_program(self, program: Program) -> PatientQuerySet:
         return self.filter(program=program)
 
@@ -152,12 +146,7 @@ class ConsentKind(models.TextChoices):
     PART2 = "part2", _("42 CFR Part 2 (substance-use records)")
 
 
-class ConsentQuerySet(models.QuerySet["Consent"]):
-    def visible_to(self, user: Any) -> ConsentQuerySet:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
-
+class ConsentQuerySet(ProgramScopedQuerySet["Consent"]):
     def active(self) -> ConsentQuerySet:
         return self.filter(withdrawn_on__isnull=True)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from trellis.accounts.models import Program, Room
+from trellis.accounts.scoping import ProgramScopedQuerySet as ScopedQuerySet
 from trellis.patients.models import Patient
 
 WEEKDAY_CHOICES = [
@@ -34,15 +35,6 @@ DEFAULT_AGREEMENT_LINES = [
     gettext_noop("No dosing or medication advice."),
 ]
 DEFAULT_AGREEMENTS = "\n".join(DEFAULT_AGREEMENT_LINES)
-
-
-class ScopedQuerySet(models.QuerySet[Any]):
-    """``visible_to(user)``: rows of programs where the user holds a clinical role."""
-
-    def visible_to(self, user: Any) -> Any:
-        from trellis.accounts.services import clinical_programs
-
-        return self.filter(program__in=clinical_programs(user))
 
 
 class CircleQuerySet(models.QuerySet[Any]):
