@@ -20,10 +20,11 @@ from trellis.core.scheduling import (
     solve_greedy,
     verify,
 )
-from trellis.core.scheduling.bound import day_relaxation_bound, upper_bound
+from trellis.core.scheduling.bound import upper_bound
 from trellis.core.scheduling.cpsat import solve_cpsat
 from trellis.core.scheduling.examples import tiny_instance, tiny_plan
 from trellis.core.scheduling.generate import default_tracks
+from trellis.core.scheduling.master import master_bound
 from trellis.core.scheduling.repair import repair
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -100,18 +101,19 @@ def test_bound_is_at_least_every_solution(seed: int, patients: int) -> None:
         generate_instance(seed, days=14, chairs=1, nurses=1, therapists=1, patients=patients)
     )
     result = upper_bound(inst, time_limit=5)
-    assert result.method in {"capacity-knapsack", "day-relaxation-cpsat"}
+    assert result.method in {"capacity-knapsack", "day-master-mip"}
     assert 0 <= result.bound <= patients
     for plan in (solve_greedy(inst), solve_cpsat(inst, time_limit=2)):
         assert verify(inst, plan).courses_complete <= result.bound
 
 
 @pytest.mark.parametrize(("seed", "patients"), [(11, 8), (12, 12), (13, 16), (14, 20)])
-def test_day_relaxation_is_at_least_every_solution(seed: int, patients: int) -> None:
+def test_day_master_is_at_least_every_solution(seed: int, patients: int) -> None:
     inst = parse_instance(
         generate_instance(seed, days=14, chairs=2, nurses=1, therapists=2, patients=patients)
     )
-    day, _ = day_relaxation_bound(inst, time_limit=5)
+    day, optimal = master_bound(inst, time_limit=5)
+    assert optimal
     assert 0 <= day <= patients
     for plan in (solve_greedy(inst), solve_cpsat(inst, time_limit=2)):
         assert verify(inst, plan).courses_complete <= day
@@ -122,9 +124,9 @@ def test_upper_bound_is_the_min_of_the_two_relaxations() -> None:
         generate_instance(5, days=14, chairs=1, nurses=1, therapists=1, patients=12)
     )
     result = upper_bound(inst, time_limit=5)
-    day, _ = day_relaxation_bound(inst, time_limit=5)
+    day, _ = master_bound(inst, time_limit=5)
     assert result.bound <= day
-    if result.method == "day-relaxation-cpsat":
+    if result.method == "day-master-mip":
         assert result.bound == day
 
 
@@ -208,14 +210,3 @@ def test_instance_errors_name_the_field(path: tuple[Any, ...], value: Any, field
     with pytest.raises(InvalidInput) as err:
         parse_instance(data)
     assert err.value.field == field
-
-
-def test_day_relaxation_reports_its_relaxed_plan() -> None:
-    inst = parse_instance(
-        generate_instance(3, days=14, chairs=2, nurses=1, therapists=2, patients=10)
-    )
-    solution: dict[str, int] = {}
-    day, _ = day_relaxation_bound(inst, time_limit=5, solution=solution)
-    assert len(solution) <= day
-    release = {p.id: p.release_day for p in inst.patients}
-    assert all(d >= release[pid] for pid, d in solution.items())

@@ -19,6 +19,10 @@ Model (one optional interval per session; presence = "this patient's course is b
 The greedy plan is the solution hint, and the better of the two is returned, so a time limit never
 returns less than the baseline. Partial courses are impossible by construction (one presence
 literal per course).
+
+On large instances the whole model is too big for CP-SAT to improve on its hint in a minute; the
+optimiser then starts from the master-guided construction (:mod:`.decompose`) and uses CP-SAT for
+the per-day packing and the neighbourhood search (:func:`solve_cpsat`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from trellis.core.errors import Conflict
+from trellis.core.scheduling.decompose import master_guided
 from trellis.core.scheduling.grid import Grid, build_grid
 from trellis.core.scheduling.model import Appointment, Instance, Patient, Plan, Track
 
@@ -43,6 +48,8 @@ LNS_SECONDS = 3.0
 LNS_PRESOLVE = True
 LNS_SWAP = False
 FULL_SHARE = 1 / 3
+GUIDED_SHARE = 0.4  # of the time limit, for the master-guided construction
+FULL_MODEL_MAX_COURSES = 60  # above this the whole model only costs time (bench/)
 
 
 @dataclass
@@ -432,6 +439,33 @@ def _weight(instance: Instance, courses: dict[str, list[Appointment]]) -> int:
     return sum(prio[pid] for pid in courses)
 
 
+def _first_fit_rest(
+    instance: Instance, grid: Grid, appts: list[Appointment]
+) -> dict[str, list[Appointment]]:
+    """``appts`` (whole courses with rooms) plus, first come first served, every other
+    patient's course that still fits first-fit around them."""
+    from trellis.core.scheduling.greedy import State, place_course
+
+    state = State.empty(grid)
+    courses = _courses(appts)
+    by_id = {p.id: p for p in instance.patients}
+    for a in appts:
+        p = by_id[a.patient]
+        state.occupy(p, a, instance.tracks[p.track].minutes(a.kind))
+    rest = sorted(
+        (p for p in instance.patients if p.id not in courses and not p.booked),
+        key=lambda p: (-p.priority, p.release_day, p.id),
+    )
+    for p in rest:
+        course = place_course(state, p)
+        if course is None:
+            continue
+        for a in course:
+            state.occupy(p, a, instance.tracks[p.track].minutes(a.kind))
+        courses[p.id] = course
+    return courses
+
+
 def solve_cpsat(
     instance: Instance,
     time_limit: float = 60.0,
@@ -440,14 +474,20 @@ def solve_cpsat(
 ) -> Plan:
     """Best plan found within ``time_limit`` seconds; ``status`` is optimal or feasible.
 
-    First the whole model is solved with the best greedy plan as hint (a third of the time, at
-    least 5 s);
-    small instances end here, proven optimal. Otherwise a large-neighbourhood search follows:
-    repeatedly free a handful of booked courses with a dose in a random week plus some unbooked
-    patients (optionally, ``LNS_SWAP``: the longest courses out, the shortest candidates in), fix
-    everything else, and re-optimise that neighbourhood with CP-SAT, keeping improvements.
-    ``objective`` is Σ priority over booked courses; ``bound`` is CP-SAT's proven upper bound on
-    that sum from the whole model. Raises :class:`Conflict` when a pre-booked course cannot be
+    1. Greedy plans (release order and cheapest-first) are the floor.
+    2. Without pre-booked courses: the master-guided construction (:mod:`.decompose`, up to
+       ``GUIDED_SHARE`` of the time): the day-level master MIP chooses dose days, doses are packed
+       day by day, therapy placed around them, in rounds; then first-fit for whoever is left. The
+       first master's proven bound on Σ priority is the plan's ``bound``.
+    3. With pre-booked courses (repair, the booking app) or at most
+       ``FULL_MODEL_MAX_COURSES`` candidate courses: the whole CP-SAT model, hinted with the best
+       plan so far (a third of the time, at least 5 s); small instances are proven optimal here.
+    4. Large-neighbourhood search for the rest of the time: free the booked courses with a
+       dose in a random week plus some unbooked patients, fix everything else, re-optimise that
+       neighbourhood with CP-SAT, keep improvements.
+
+    ``objective`` is Σ priority over booked courses; ``bound`` the best proven upper bound on it
+    (the master's or CP-SAT's). Raises :class:`Conflict` when a pre-booked course cannot be
     completed.
     """
     import random
@@ -464,32 +504,45 @@ def solve_cpsat(
     required = {p.id for p in instance.patients if p.booked}
     big = instance.days * max(1, len(instance.patients)) + 1
 
+    best = _courses(baseline.appointments)
+    best_weight = _weight(instance, best)
+    bound: int | None = None
+    status = "feasible"
+    if not required and instance.patients:
+        # Master-guided construction (module docstring), then first-fit for whoever is left.
+        guided, master_bound = master_guided(instance, grid, time_limit * GUIDED_SHARE, seed)
+        if master_bound is not None:
+            bound = math.floor(master_bound + 1e-6)
+        found = _first_fit_rest(instance, grid, colour(grid, guided, set()))
+        if _weight(instance, found) > best_weight:
+            best, best_weight = found, _weight(instance, found)
+
     model = Model(grid)
     for p in instance.patients:
         fixed = {(a.kind, a.index): a for a in p.booked}
         if model.add_course(p, fixed, required=bool(p.booked)) is None and p.booked:
             raise Conflict(f"patient {p.id}: the pre-booked course cannot be completed")
     feasible_ids = list(model.courses)
-    model.add_resources()
-    model.hint(baseline.appointments)
-    _objective(model, big)
-    solver = _solver(
-        min(max(time_limit * FULL_SHARE, 5.0), deadline - time.perf_counter()),
-        seed,
-        presolve=len(model.courses) < 60,
-    )
-    code = solver.solve(model.m)
-    best = _courses(baseline.appointments)
-    best_weight = _weight(instance, best)
-    bound: int | None = None
-    status = "feasible"
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        # obj = W·big − waits with 0 ≤ waits < big, so W ≤ ceil(bound / big).
-        bound = math.ceil(solver.best_objective_bound / big - 1e-9)
-        found = model.extract(solver)
-        if _weight(instance, found) >= best_weight:
-            best, best_weight = found, _weight(instance, found)
-            status = _status(code)
+    if required or len(model.courses) <= FULL_MODEL_MAX_COURSES:
+        # The whole model: small instances are proven optimal here; with pre-booked courses
+        # (repairs, the booking app) it is the starting point for the neighbourhood search.
+        model.add_resources()
+        model.hint(a for appts in best.values() for a in appts)
+        _objective(model, big)
+        solver = _solver(
+            min(max(time_limit * FULL_SHARE, 5.0), deadline - time.perf_counter()),
+            seed,
+            presolve=len(model.courses) < 60,
+        )
+        code = solver.solve(model.m)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            # obj = W·big − waits with 0 ≤ waits < big, so W ≤ ceil(bound / big).
+            full_bound = math.ceil(solver.best_objective_bound / big - 1e-9)
+            bound = full_bound if bound is None else min(bound, full_bound)
+            found = model.extract(solver)
+            if _weight(instance, found) >= best_weight:
+                best, best_weight = found, _weight(instance, found)
+                status = _status(code)
     if status != "optimal" and bound is not None and best_weight >= bound:
         status = "optimal"
 
