@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         "| instance | patients | greedy courses | CP-SAT courses | bound | CP-SAT/greedy "
-        "| CP-SAT/bound | CP-SAT status | solve s |"
+        "| CP-SAT/bound | CP-SAT status | solve s | bound method |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---|")
     for seed in seeds:
         inst = parse_instance(generate_instance(seed, **size))
         greedy = solve_greedy(inst)
@@ -54,13 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         if not (g.valid and c.valid):
             print(f"seed {seed}: INVALID PLAN", file=sys.stderr)
             return 1
-        bound = upper_bound(inst).bound
+        found = upper_bound(inst)
+        bound = found.bound
         ratio = c.courses_complete / g.courses_complete if g.courses_complete else float("nan")
         share = c.courses_complete / bound if bound else float("nan")
         name = f"seed {seed}, {size['days']} d, {size['chairs']} chairs"
         print(
             f"| {name} | {len(inst.patients)} | {g.courses_complete} | {c.courses_complete} "
-            f"| {bound} | {ratio:.2f} | {share:.2f} | {best.status} | {seconds:.1f} |",
+            f"| {bound} | {ratio:.2f} | {share:.2f} | {best.status} | {seconds:.1f} "
+            f"| {found.method} |",
             flush=True,
         )
     return 0

@@ -48,7 +48,7 @@ LNS_SECONDS = 3.0
 LNS_PRESOLVE = True
 LNS_SWAP = False
 FULL_SHARE = 1 / 3
-GUIDED_SHARE = 0.4  # of the time limit, for the master-guided construction
+GUIDED_SHARE = 0.6  # of the time limit, for the master-guided construction
 FULL_MODEL_MAX_COURSES = 60  # above this the whole model only costs time (bench/)
 
 

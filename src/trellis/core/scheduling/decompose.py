@@ -15,6 +15,7 @@ rooms; the optimiser uses it as its starting point and assigns rooms by interval
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import defaultdict
@@ -346,10 +347,13 @@ def construct(
     seed: int = 0,
     day_time_limit: float = 2.0,
     therapy_time: float = 2.0,
+    deadline: float | None = None,
 ) -> dict[str, list[Appointment]]:
     """Whole courses (no rooms yet) realising the master's ``days`` as far as they fit, on top
     of what ``occ`` (therapy, patients) and ``dose_load`` (doses per slot) already hold; both are
-    updated with the courses placed."""
+    updated with the courses placed. Each day's packing gets at most ``day_time_limit`` seconds
+    and the therapy orders ``therapy_time``, both cut to fit ``deadline`` (a
+    ``time.perf_counter()`` value)."""
     from trellis.core.scheduling.master import _capacities
 
     spd = grid.spd
@@ -375,12 +379,16 @@ def construct(
             for k in ("preparation", "integration")
         }
     languages = {o.patient.language for o in options.values()}
-    for d, doses in sorted(per_day.items()):
+    end = deadline if deadline is not None else time.perf_counter() + 3600.0
+    todo = sorted(per_day.items())
+    for i, (d, doses) in enumerate(todo):
         lo, hi = d * spd, (d + 1) * spd
         free = [max(0, c - b) for c, b in zip(dose_cap[lo:hi], dose_load[lo:hi], strict=True)]
         tied = _tied_sessions(grid, d, doses, therapy_starts)
         caps = occ.therapy_capacity(lo, hi, languages) if tied else None
-        placed, at = pack_day(grid, d, doses, free, day_time_limit, seed, tied, caps)
+        # Share what is left of the time among the days still to pack.
+        limit = min(day_time_limit, (end - time.perf_counter()) / (len(todo) - i))
+        placed, at = pack_day(grid, d, doses, free, max(0.05, limit), seed, tied, caps)
         dose_start |= placed
         session_start |= at
     ready: list[tuple[tuple[int, int, int], int, str, dict[int, int]]] = []
@@ -398,7 +406,7 @@ def construct(
             ready.append((hard, starts[1], pid, starts))
     ready.sort()
     rng = random.Random(seed)
-    deadline = time.perf_counter() + therapy_time
+    stop = min(end, time.perf_counter() + therapy_time)
     best: tuple[int, Occupancy, dict[str, list[Appointment]]] | None = None
     order = list(ready)
     while True:
@@ -419,7 +427,7 @@ def construct(
         weight = sum(options[pid].patient.priority for pid in courses)
         if best is None or weight > best[0]:
             best = (weight, trial, courses)
-        if len(courses) == len(ready) or time.perf_counter() > deadline:
+        if len(courses) == len(ready) or time.perf_counter() > stop:
             break
         # Another order: the courses that failed move to the front, the rest shuffled a little.
         failed = [r for r in order if r[2] not in courses]
@@ -452,29 +460,51 @@ def master_guided(
     rounds: int = 4,
 ) -> tuple[dict[str, list[Appointment]], float | None]:
     """Rounds of master + construction: each round's master plans the patients still unbooked
-    against the capacity the earlier rounds left. Patients with pre-booked appointments are
-    left to the caller. Returns the courses and, when no patient has pre-booked appointments,
-    the first master's proven bound on Σ priority (an upper bound for any plan)."""
-    import time
-
+    against the capacity the earlier rounds left. While time is left the construction starts
+    again with another seed (the first master's days are reused; the per-day packing and the
+    therapy orders differ) and the best attempt is kept. Patients with pre-booked appointments
+    are left to the caller. Returns the courses and, when no patient has pre-booked
+    appointments, the first master's proven bound on Σ priority (an upper bound for any plan)."""
     from trellis.core.scheduling.master import master_days
 
-    deadline = time.perf_counter() + time_limit
-    occ = Occupancy.empty(grid)
-    dose_load = [0] * grid.horizon
-    booked: dict[str, list[Appointment]] = {}
-    remaining = [p for p in instance.patients if not p.booked]
-    bound: float | None = None
-    for r in range(rounds):
-        left = deadline - time.perf_counter()
-        if left < 1 or not remaining:
+    start = time.perf_counter()
+    deadline = start + time_limit
+    patients = [p for p in instance.patients if not p.booked]
+    if not patients:
+        return {}, None
+    first_days, found = master_days(instance, grid, time_limit / 2, patients)
+    bound = found if len(patients) == len(instance.patients) else None
+    prio = {p.id: p.priority for p in patients}
+    best: dict[str, list[Appointment]] = {}
+    attempt = stale = 0
+    while True:
+        t0 = time.perf_counter()
+        occ = Occupancy.empty(grid)
+        dose_load = [0] * grid.horizon
+        booked: dict[str, list[Appointment]] = {}
+        remaining = patients
+        days = first_days
+        for r in range(rounds):
+            if r:
+                left = deadline - time.perf_counter()
+                if left < 1 or not remaining:
+                    break
+                days, _ = master_days(instance, grid, left / 2, remaining, dose_load)
+            new = construct(instance, grid, days, occ, dose_load, seed + attempt, deadline=deadline)
+            if not new:
+                break
+            booked |= new
+            remaining = [p for p in remaining if p.id not in new]
+        weight = sum(prio[pid] for pid in booked)
+        if weight > sum(prio[pid] for pid in best):
+            best, stale = booked, 0
+        else:
+            stale += 1
+        attempt += 1
+        # Stop at the bound, after two attempts without gain, or when another attempt as long
+        # as this one would not fit in the time.
+        if bound is not None and weight >= math.floor(bound + 1e-6):
             break
-        days, found = master_days(instance, grid, left / 2, remaining, dose_load if r else None)
-        if r == 0 and len(remaining) == len(instance.patients):
-            bound = found
-        new = construct(instance, grid, days, occ, dose_load, seed)
-        if not new:
+        if stale >= 2 or time.perf_counter() + (time.perf_counter() - t0) > deadline:
             break
-        booked |= new
-        remaining = [p for p in remaining if p.id not in new]
-    return booked, bound
+    return best, bound
