@@ -142,27 +142,65 @@ def test_cancel_repair_changes_no_other_appointment(cast: Cast, clinic: dict) ->
 
 
 @pytest.mark.django_db
-def test_reminders_once_per_appointment_by_consent(cast: Cast, clinic: dict) -> None:
+def test_acceptance_confirms_once_and_reminds_only_what_is_due(cast: Cast, clinic: dict) -> None:
     lupe = second_patient(cast, consents=(ConsentKind.REMINDERS_EMAIL,))
     open_course(cast, lupe)
-    open_course(cast, cast.patient_a)  # has a phone but no SMS consent: no reminder
+    open_course(cast, cast.patient_a)  # has a phone but no SMS consent: nothing
     proposal = services.propose(
         cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
     )
     made = services.accept(cast.coordinator_a, proposal, now=NOW)
-    lupes = [a for a in made if a.patient_id == lupe.pk]
+    lupes = sorted((a for a in made if a.patient_id == lupe.pk), key=lambda a: a.start)
+    assert len(lupes) > 1
     msgs = OutboxMessage.objects.filter(purpose="appointment")
-    assert lupes
-    assert msgs.count() == len(lupes)
-    assert all(m.channel == "email" for m in msgs)
     assert not msgs.filter(patient=cast.patient_a).exists()
-    body = msgs.first().body
-    assert "Hola" in body
-    assert "ketamine" not in body.lower()
-    assert "dosis" not in body.lower()
-    services.send_reminder(lupes[0])
-    assert lupes
-    assert msgs.count() == len(lupes)
+    soon = [a for a in lupes if a.start <= NOW + services.REMINDER_LEAD]
+    # One confirmation (in Spanish, no health details) plus a reminder for what is due already.
+    assert msgs.count() == 1 + len(soon)
+    confirmation = msgs.get(dedupe_key__startswith="booking:confirm:")
+    assert confirmation.channel == "email"
+    assert "Hola" in confirmation.body
+    assert str(len(lupes)) in confirmation.body
+    assert "ketamine" not in confirmation.body.lower()
+    assert "dosis" not in confirmation.body.lower()
+
+
+@pytest.mark.django_db
+def test_the_day_before_job_reminds_each_appointment_once(cast: Cast, clinic: dict) -> None:
+    from trellis.audit.models import Action, AuditEvent
+
+    lupe = second_patient(cast, consents=(ConsentKind.REMINDERS_EMAIL,))
+    open_course(cast, lupe)
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    made = services.accept(cast.coordinator_a, proposal, now=NOW)
+    later = sorted(
+        (a for a in made if a.start > NOW + services.REMINDER_LEAD), key=lambda a: a.start
+    )
+    assert len(later) >= 2
+    target, cancelled = later[-1], later[-2]
+    cancelled.status = Appointment.Status.CANCELLED
+    cancelled.save(update_fields=["status"])
+    reminders = OutboxMessage.objects.filter(
+        purpose="appointment", dedupe_key__startswith=f"booking:{target.pk}:"
+    )
+    assert not reminders.exists()
+    services.send_due_reminders(now=target.start - timedelta(hours=25))  # too early for it
+    assert not reminders.exists()
+    when = target.start - timedelta(hours=23)
+    sent = services.send_due_reminders(now=when)
+    assert sent >= 1
+    assert reminders.count() == 1
+    assert "Hola" in reminders.get().body
+    assert not OutboxMessage.objects.filter(
+        dedupe_key__startswith=f"booking:{cancelled.pk}:"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.NOTIFY, patient_id=lupe.pk, object_id=str(target.pk)
+    ).exists()
+    assert services.send_due_reminders(now=when) == 0  # once only
+    assert reminders.count() == 1
 
 
 @pytest.mark.django_db

@@ -41,9 +41,11 @@ from trellis.core.scheduling import parse_instance, parse_plan, plan_to_json, so
 from trellis.core.scheduling.generate import default_tracks
 from trellis.core.scheduling.model import WEEKDAYS, Instance, Plan
 from trellis.core.scheduling.repair import repair
-from trellis.notify.services import enqueue
-from trellis.patients.models import ConsentKind, Patient
-from trellis.patients.services import has_active_consent
+from trellis.notify.jobs import periodic_job
+from trellis.notify.models import OutboxMessage
+from trellis.notify.services import message_patient
+from trellis.patients.models import Patient
+from trellis.patients.services import reminder_contacts
 
 # Coordinators and admins plan and accept; other clinical staff read (issue 9).
 PLANNER_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR})
@@ -56,6 +58,7 @@ DEFAULT_NURSE_RATIO = 2
 DEFAULT_HOURS = (time(8, 0), time(18, 0))
 COURSE_KINDS = ("preparation", "dose", "integration")
 MAX_TIME_LIMIT = 60
+REMINDER_LEAD = timedelta(hours=24)  # appointment reminders go out the day before
 SCHEDULER_ROLES = ("prescriber", "nurse", "therapist", "peer_facilitator")
 
 
@@ -825,6 +828,7 @@ def accept(
     proposal.accepted_by = user
     proposal.accepted_at = now
     proposal.save(update_fields=["accepted_by", "accepted_at"])
+    by_patient: dict[Any, list[Appointment]] = defaultdict(list)
     for appt in made:
         record(
             action=Action.CREATE,
@@ -834,7 +838,11 @@ def accept(
             patient_id=appt.patient_id,
             obj=appt,
         )
-        send_reminder(appt)
+        by_patient[appt.patient_id].append(appt)
+        if appt.start <= now + REMINDER_LEAD:
+            send_reminder(appt)  # due already; the periodic job sends the rest on time
+    for appts in by_patient.values():
+        send_confirmation(proposal, appts[0].patient, appts)
     return made
 
 
@@ -846,15 +854,6 @@ def _activity_index(episode: Episode, activity_id: int | None, fallback: int) ->
 
 
 # --- reminders ----------------------------------------------------------------------------------
-
-
-def _contacts(patient: Patient) -> list[tuple[str, str]]:
-    out = []
-    if patient.phone and has_active_consent(patient, ConsentKind.REMINDERS_SMS):
-        out.append(("sms", patient.phone))
-    if patient.email and has_active_consent(patient, ConsentKind.REMINDERS_EMAIL):
-        out.append(("email", patient.email))
-    return out
 
 
 def reminder_text(appt: Appointment) -> tuple[str, str]:
@@ -877,23 +876,91 @@ def reminder_text(appt: Appointment) -> tuple[str, str]:
 
 
 def send_reminder(appt: Appointment) -> list[tuple[str, str]]:
-    """Queue one reminder per consented channel; once per appointment and time."""
+    """Queue one reminder per consented channel; once per appointment and time (a moved
+    appointment gets a new one)."""
     subject, body = reminder_text(appt)
-    sent = []
     stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
-    for channel, address in _contacts(appt.patient):
-        enqueue(
-            program=appt.program,
-            channel=channel,
-            to_address=address,
-            body=body,
-            subject=subject if channel == "email" else "",
-            purpose="appointment",
-            patient=appt.patient,
-            dedupe_key=f"booking:{appt.pk}:{stamp}:{channel}",
+    return message_patient(
+        program=appt.program,
+        patient=appt.patient,
+        subject=subject,
+        body=body,
+        purpose="appointment",
+        dedupe=f"booking:{appt.pk}:{stamp}",
+    )
+
+
+def confirmation_text(
+    patient: Patient, program: Program, appts: list[Appointment]
+) -> tuple[str, str]:
+    """Subject and body of the one message a patient gets when a plan is accepted: how many
+    appointments, the first one's date and time, and that a reminder comes the day before each
+    (no health details: CLINICAL.md's minimum-necessary rule for messages)."""
+    lang = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
+    first = _local(program, min(a.start for a in appts))
+    with translation.override(lang):
+        subject = _("Your appointments are booked")
+        body = _(
+            "Hello %(name)s, %(clinic)s has booked %(count)d appointments for you. The first is "
+            "on %(date)s at %(time)s. We will send a reminder the day before each one. If a time "
+            "does not suit you, please call us."
+        ) % {
+            "name": patient.display_first_name,
+            "clinic": program.name,
+            "count": len(appts),
+            "date": first.strftime("%Y-%m-%d"),
+            "time": first.strftime("%H:%M"),
+        }
+    return subject, body
+
+
+def send_confirmation(proposal: PlanProposal, patient: Patient, appts: list[Appointment]) -> int:
+    """One message per consented channel when ``proposal`` books ``appts`` for ``patient``."""
+    if not appts:
+        return 0
+    subject, body = confirmation_text(patient, proposal.program, appts)
+    sent = message_patient(
+        program=proposal.program,
+        patient=patient,
+        subject=subject,
+        body=body,
+        purpose="appointment",
+        dedupe=f"booking:confirm:{proposal.pk}:{patient.pk}",
+    )
+    return len(sent)
+
+
+@periodic_job("booking.send_due_reminders")
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Queue the reminder for every booked appointment that starts within ``REMINDER_LEAD``
+    (the day before), once per appointment and time; returns the appointments reminded.
+    Each patient's reminder is audited as a notification by the system."""
+    now = now or timezone.now()
+    due = (
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED, start__gt=now, start__lte=now + REMINDER_LEAD
         )
-        sent.append((channel, address))
-    return sent
+        .select_related("program", "patient")
+        .order_by("start")
+    )
+    count = 0
+    for appt in due:
+        stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
+        keys = [f"booking:{appt.pk}:{stamp}:{c}" for c, _a in reminder_contacts(appt.patient)]
+        if not keys or OutboxMessage.objects.filter(
+            program=appt.program, dedupe_key__in=keys
+        ).count() == len(keys):
+            continue  # no consented channel, or already reminded
+        sent = send_reminder(appt)
+        record(
+            action=Action.NOTIFY,
+            program=appt.program,
+            patient_id=appt.patient_id,
+            obj=appt,
+            detail={"reminder": "appointment", "channels": [c for c, _a in sent]},
+        )
+        count += 1
+    return count
 
 
 # --- appointments, cancel and repair ------------------------------------------------------------

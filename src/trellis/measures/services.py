@@ -45,9 +45,9 @@ from trellis.core.instruments import ScoreResult, get_instrument, score, score_t
 from trellis.core.outcomes import Outcome, durable_remission, evaluate_outcomes
 from trellis.measures.models import Assessment, Reminder
 from trellis.notify.jobs import periodic_job
-from trellis.notify.services import enqueue
-from trellis.patients.models import ConsentKind, Patient
-from trellis.patients.services import has_active_consent
+from trellis.notify.services import message_patient
+from trellis.patients.models import Patient
+from trellis.patients.services import reminder_contacts
 
 log = logging.getLogger(__name__)
 
@@ -554,16 +554,6 @@ def open_due(episode: Episode, now: dt.datetime) -> list[DueAssessment]:
     return rules.open_now(schedule_for(episode), now, taken)
 
 
-def _contacts(patient: Patient) -> list[tuple[str, str]]:
-    """(channel, address) the patient consented to and has on file."""
-    out = []
-    if patient.phone and has_active_consent(patient, ConsentKind.REMINDERS_SMS):
-        out.append(("sms", patient.phone))
-    if patient.email and has_active_consent(patient, ConsentKind.REMINDERS_EMAIL):
-        out.append(("email", patient.email))
-    return out
-
-
 def _message(patient: Patient, token: str) -> tuple[str, str]:
     lang = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
     with translation.override(lang):
@@ -577,20 +567,14 @@ def _message(patient: Patient, token: str) -> tuple[str, str]:
 
 def _send(patient: Patient, link: CheckInLink, token: str, dedupe: str) -> list[tuple[str, str]]:
     subject, body = _message(patient, token)
-    sent = []
-    for channel, address in _contacts(patient):
-        enqueue(
-            program=patient.program,
-            channel=channel,
-            to_address=address,
-            body=body,
-            subject=subject if channel == "email" else "",
-            purpose="measures_checkin",
-            patient=patient,
-            dedupe_key=f"{dedupe}:{channel}",
-        )
-        sent.append((channel, address))
-    return sent
+    return message_patient(
+        program=patient.program,
+        patient=patient,
+        subject=subject,
+        body=body,
+        purpose="measures_checkin",
+        dedupe=dedupe,
+    )
 
 
 @dataclass(frozen=True)
@@ -675,7 +659,7 @@ def _remind_episode(episode: Episode, now: dt.datetime) -> int:
     if not fresh:
         return 0
     patient = episode.patient
-    contacts = _contacts(patient)
+    contacts = reminder_contacts(patient)
     if not contacts:
         return 0  # no consent or no address: staff can still send or hand over a link
     link, token = checkin.issue_link(

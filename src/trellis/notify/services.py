@@ -71,6 +71,30 @@ def enqueue(
     return message
 
 
+def message_patient(
+    *, program: Program, patient: Patient, subject: str, body: str, purpose: str, dedupe: str
+) -> list[tuple[str, str]]:
+    """Queue ``body`` once per channel the patient consented to and has an address for (an
+    e-mail gets ``subject``, an SMS does not); ``dedupe`` + the channel is the dedupe key, so
+    asking again sends nothing new. Returns the (channel, address) pairs."""
+    from trellis.patients.services import reminder_contacts
+
+    sent = []
+    for channel, address in reminder_contacts(patient):
+        enqueue(
+            program=program,
+            channel=channel,
+            to_address=address,
+            body=body,
+            subject=subject if channel == "email" else "",
+            purpose=purpose,
+            patient=patient,
+            dedupe_key=f"{dedupe}:{channel}",
+        )
+        sent.append((channel, address))
+    return sent
+
+
 def _after_commit(message_id: int) -> None:
     for hook in AFTER_ENQUEUE:
         transaction.on_commit(functools.partial(hook, message_id))

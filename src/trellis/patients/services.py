@@ -20,7 +20,7 @@ from trellis.accounts.services import require_roles
 from trellis.audit.models import Action
 from trellis.audit.services import record
 from trellis.core.errors import NotAllowed
-from trellis.patients.models import Consent, Patient
+from trellis.patients.models import Consent, ConsentKind, Patient
 
 # Who may register patients and edit their details and consents.
 REGISTRAR_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PRESCRIBER, Role.NURSE})
@@ -162,6 +162,17 @@ def consents_of(user: Any, patient: Patient) -> QuerySet[Consent]:
 def has_active_consent(patient: Patient, kind: str) -> bool:
     """Whether ``patient`` has an active (not withdrawn) consent of ``kind``."""
     return Consent.objects.filter(patient=patient, kind=kind).active().exists()
+
+
+def reminder_contacts(patient: Patient) -> list[tuple[str, str]]:
+    """(channel, address) pairs for reminders: the channels the patient consented to
+    (REMINDERS_SMS, REMINDERS_EMAIL) and has an address for."""
+    out = []
+    if patient.phone and has_active_consent(patient, ConsentKind.REMINDERS_SMS):
+        out.append(("sms", patient.phone))
+    if patient.email and has_active_consent(patient, ConsentKind.REMINDERS_EMAIL):
+        out.append(("email", patient.email))
+    return out
 
 
 @transaction.atomic
