@@ -57,3 +57,34 @@ def test_calendar_and_setup_on_a_phone(phone_page: Any, demo_site: str) -> None:
     page.goto(demo_site + "/booking/setup/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Rotas")
     assert_accessible(page, "setup on a phone")
+
+
+def test_availability_on_a_phone(phone_page: Any, demo_site: str) -> None:
+    from trellis.booking.models import PatientAvailability
+    from trellis.patients.models import Patient
+    from trellis.web.demo import DEMO_SLUG
+
+    patient = next(
+        p
+        for p in Patient.objects.filter(program__slug=DEMO_SLUG).order_by("-family_name", "pk")
+        if not PatientAvailability.objects.filter(patient=p).exists()
+    )
+    page = phone_page
+    sign_in(page, demo_site, "cora.coordinator")
+    page.goto(f"{demo_site}/patients/{patient.pk}/")
+    page.get_by_role("link", name="Change when they can come").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("can come")
+    assert_accessible(page, "availability form on a phone")
+    page.get_by_label("Tuesday from").fill("12:00")
+    page.get_by_role("button", name="Save availability").click()
+    # Half the window is missing: a specific error, tied to the field, nothing saved.
+    expect(
+        page.get_by_text("Give both times, or neither if they cannot come that day.").first
+    ).to_be_visible()
+    assert_accessible(page, "availability form with an error")
+    page.get_by_label("Tuesday until").fill("18:00")
+    page.get_by_role("button", name="Save availability").click()
+    expect(page.get_by_text("Availability saved.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Tuesday 12:00–18:00"))).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400

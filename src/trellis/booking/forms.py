@@ -11,7 +11,63 @@ from django.utils.translation import gettext_lazy as _
 from trellis.booking.models import ROTA_ROLES, WEEKDAY_CHOICES
 
 
-class SettingsForm(forms.Form):
+class WeekdayTimesForm(forms.Form):
+    """A pair of times per weekday (``{first}_{wd}``, ``{second}_{wd}``): both or neither, the
+    second after the first, on the half-hour booking grid."""
+
+    first = "opens"
+    second = "closes"
+    first_label = _("%(day)s opens")
+    second_label = _("%(day)s closes")
+    after_message = _("Closing time must be after opening time.")
+    both_message = _("Give both times, or neither for a closed day.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for wd, name in WEEKDAY_CHOICES:
+            self.fields[f"{self.first}_{wd}"] = forms.TimeField(
+                label=self.first_label % {"day": name},
+                required=False,
+                widget=forms.TimeInput(attrs={"type": "time"}),
+                error_messages={"invalid": _("Enter a time like 08:00.")},
+            )
+            self.fields[f"{self.second}_{wd}"] = forms.TimeField(
+                label=self.second_label % {"day": name},
+                required=False,
+                widget=forms.TimeInput(attrs={"type": "time"}),
+                error_messages={"invalid": _("Enter a time like 18:00.")},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for wd, _name in WEEKDAY_CHOICES:
+            a, b = f"{self.first}_{wd}", f"{self.second}_{wd}"
+            o, c = data.get(a), data.get(b)
+            if (o is None) != (c is None) and a not in self.errors:
+                self.add_error(b if o else a, self.both_message)
+            elif o is not None and c is not None and c <= o:
+                self.add_error(b, self.after_message)
+            elif o is not None and (o.minute % 30 or (c is not None and c.minute % 30)):
+                self.add_error(a, _("Use times on the half hour (the booking grid)."))
+        return data
+
+    def pairs(self) -> dict[int, tuple[time, time] | None]:
+        d = self.cleaned_data
+        return {
+            wd: (d[f"{self.first}_{wd}"], d[f"{self.second}_{wd}"])
+            if d.get(f"{self.first}_{wd}")
+            else None
+            for wd, _n in WEEKDAY_CHOICES
+        }
+
+    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (str(name), self[f"{self.first}_{wd}"], self[f"{self.second}_{wd}"])
+            for wd, name in WEEKDAY_CHOICES
+        ]
+
+
+class SettingsForm(WeekdayTimesForm):
     nurse_ratio = forms.IntegerField(
         label=_("Dosing patients per nurse"),
         min_value=1,
@@ -27,43 +83,19 @@ class SettingsForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for wd, name in WEEKDAY_CHOICES:
-            self.fields[f"opens_{wd}"] = forms.TimeField(
-                label=_("%(day)s opens") % {"day": name},
-                required=False,
-                widget=forms.TimeInput(attrs={"type": "time"}),
-                error_messages={"invalid": _("Enter a time like 08:00.")},
-            )
-            self.fields[f"closes_{wd}"] = forms.TimeField(
-                label=_("%(day)s closes") % {"day": name},
-                required=False,
-                widget=forms.TimeInput(attrs={"type": "time"}),
-                error_messages={"invalid": _("Enter a time like 18:00.")},
-            )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for wd, _name in WEEKDAY_CHOICES:
-            o, c = data.get(f"opens_{wd}"), data.get(f"closes_{wd}")
-            if (o is None) != (c is None) and f"opens_{wd}" not in self.errors:
-                self.add_error(
-                    f"closes_{wd}" if o else f"opens_{wd}",
-                    _("Give both times, or neither for a closed day."),
-                )
-            elif o is not None and c is not None and c <= o:
-                self.add_error(f"closes_{wd}", _("Closing time must be after opening time."))
-            elif o is not None and (o.minute % 30 or (c is not None and c.minute % 30)):
-                self.add_error(f"opens_{wd}", _("Use times on the half hour (the booking grid)."))
-        return data
-
     def hours(self) -> dict[int, tuple[time, time] | None]:
-        d = self.cleaned_data
-        return {
-            wd: (d[f"opens_{wd}"], d[f"closes_{wd}"]) if d.get(f"opens_{wd}") else None
-            for wd, _n in WEEKDAY_CHOICES
-        }
+        return self.pairs()
+
+
+class AvailabilityForm(WeekdayTimesForm):
+    """When a patient can come, per weekday; every day empty = whenever the clinic is open."""
+
+    first = "from"
+    second = "until"
+    first_label = _("%(day)s from")
+    second_label = _("%(day)s until")
+    after_message = _("'Until' must be after 'from'.")
+    both_message = _("Give both times, or neither if they cannot come that day.")
 
 
 class RotaForm(forms.Form):

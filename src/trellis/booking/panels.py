@@ -22,6 +22,8 @@ def chart_panel(request: Any, patient: Patient) -> dict[str, Any] | None:
         "context": {
             "appointments": list(services.appointments_of(user, patient)),
             "can_cancel": has_any_role(user, patient.program, services.PLANNER_ROLES),
+            "availability": services.availability_of(patient),
+            "patient": patient,
             "now": timezone.now(),
         },
     }

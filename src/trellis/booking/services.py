@@ -42,8 +42,7 @@ from trellis.core.scheduling.generate import default_tracks
 from trellis.core.scheduling.model import WEEKDAYS, Instance, Plan
 from trellis.core.scheduling.repair import repair
 from trellis.notify.jobs import periodic_job
-from trellis.notify.models import OutboxMessage
-from trellis.notify.services import message_patient
+from trellis.notify.services import message_patient, queued
 from trellis.patients.models import Patient
 from trellis.patients.services import reminder_contacts
 
@@ -102,6 +101,18 @@ def rota_staff(program: Program) -> list[tuple[User, list[str]]]:
 
 
 @transaction.atomic
+def _check_weekday_pairs(
+    pairs: Mapping[int, tuple[time, time] | None], field: str, message: str
+) -> None:
+    """Weekdays 0–6, each pair (start, end) with end after start; the error names
+    ``{field}_{weekday}``."""
+    for wd, pair in pairs.items():
+        if wd not in range(7):
+            raise InvalidInput("weekday", _("A weekday is 0 (Monday) to 6 (Sunday)."))
+        if pair is not None and pair[1] <= pair[0]:
+            raise InvalidInput(f"{field}_{wd}", message)
+
+
 def save_settings(
     user: Any,
     program: Program,
@@ -114,9 +125,7 @@ def save_settings(
     require_roles(user, program, PLANNER_ROLES)
     if not 1 <= nurse_ratio <= 20:
         raise InvalidInput("nurse_ratio", _("A nurse monitors between 1 and 20 dosing patients."))
-    for wd, pair in hours.items():
-        if pair is not None and pair[1] <= pair[0]:
-            raise InvalidInput(f"closes_{wd}", _("Closing time must be after opening time."))
+    _check_weekday_pairs(hours, "closes", _("Closing time must be after opening time."))
     row = settings_of(program)
     row.nurse_ratio = nurse_ratio
     row.save()
@@ -293,6 +302,49 @@ def _rooms_json(
         rooms.append(item)
         names[rid] = room.name
     return rooms, names
+
+
+def availability_on_file(program: Program) -> bool:
+    """Whether any patient of the program has windows on file (the demo seeds them once)."""
+    return PatientAvailability.objects.filter(program=program).exists()
+
+
+def availability_of(patient: Patient) -> list[PatientAvailability]:
+    """The patient's weekly windows (empty: whenever the clinic is open). The caller has opened
+    the chart (permission checked and audited there)."""
+    return list(PatientAvailability.objects.filter(program=patient.program, patient=patient))
+
+
+@transaction.atomic
+def set_availability(
+    user: Any,
+    patient: Patient,
+    windows: Mapping[int, tuple[time, time] | None],
+    *,
+    request: HttpRequest | None = None,
+) -> list[PatientAvailability]:
+    """Replace the patient's weekly windows (weekday → (from, until) or None for a day they
+    cannot come; every day None = whenever the clinic is open). All or nothing."""
+    program = patient.program
+    require_roles(user, program, PLANNER_ROLES)
+    _check_weekday_pairs(windows, "until", _("'Until' must be after 'from'."))
+    PatientAvailability.objects.filter(program=program, patient=patient).delete()
+    rows = PatientAvailability.objects.bulk_create(
+        PatientAvailability(program=program, patient=patient, weekday=wd, start=p[0], end=p[1])
+        for wd, p in sorted(windows.items())
+        if p is not None
+    )
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=program,
+        patient_id=patient.pk,
+        object_type="booking.availability",
+        object_id=str(patient.pk),
+        detail={"weekdays": [wd for wd, p in sorted(windows.items()) if p is not None]},
+    )
+    return rows
 
 
 def _patient_windows(program: Program, patient: Patient) -> list[dict[str, Any]] | None:
@@ -947,9 +999,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
     for appt in due:
         stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
         keys = [f"booking:{appt.pk}:{stamp}:{c}" for c, _a in reminder_contacts(appt.patient)]
-        if not keys or OutboxMessage.objects.filter(
-            program=appt.program, dedupe_key__in=keys
-        ).count() == len(keys):
+        if not keys or queued(appt.program, keys) == set(keys):
             continue  # no consented channel, or already reminded
         sent = send_reminder(appt)
         record(

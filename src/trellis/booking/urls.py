@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern] = [
     path("plans/<uuid:proposal_id>/", views.proposal, name="proposal"),
     path("plans/<uuid:proposal_id>/accept/", views.accept, name="accept"),
     path("appointments/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
+    path("patients/<uuid:patient_id>/availability/", views.availability, name="availability"),
 ]

@@ -16,9 +16,10 @@ from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import User
 from trellis.accounts.services import has_any_role
 from trellis.booking import services
-from trellis.booking.forms import CancelForm, PlanForm, RotaForm, SettingsForm
+from trellis.booking.forms import AvailabilityForm, CancelForm, PlanForm, RotaForm, SettingsForm
 from trellis.booking.models import WEEKDAY_CHOICES
 from trellis.core.errors import Conflict, InvalidInput
+from trellis.patients.services import get_patient
 from trellis.web.http import TrellisRequest
 
 
@@ -213,3 +214,39 @@ def cancel(request: TrellisRequest, appointment_id: uuid.UUID) -> HttpResponse:
         return redirect("patients:chart", patient_id=appt.patient_id)
     messages.success(request, _("Appointment cancelled. Review the repaired course below."))
     return redirect("booking:proposal", proposal_id=repaired.pk)
+
+
+@staff_view(services.VIEWER_ROLES, patient_data=True)
+def availability(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """When a patient can come (the scheduler books only inside these times)."""
+    patient = get_patient(request.user, patient_id, request=request)
+    can_edit = has_any_role(request.user, patient.program, services.PLANNER_ROLES)
+    current = services.availability_of(patient)
+    initial: dict[str, object] = {}
+    for w in current:
+        initial[f"from_{w.weekday}"] = w.start
+        initial[f"until_{w.weekday}"] = w.end
+    form = AvailabilityForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            return HttpResponse(status=403)
+        status = 400
+        if form.is_valid():
+            try:
+                services.set_availability(request.user, patient, form.pairs(), request=request)
+            except InvalidInput as exc:
+                field = exc.field if exc.field in form.fields else None
+                form.add_error(field, exc.detail)
+            else:
+                messages.success(request, _("Availability saved."))
+                return redirect("patients:chart", patient_id=patient.pk)
+    context = {
+        "patient": patient,
+        "form": form,
+        "rows": form.rows(),
+        "current": current,
+        "can_edit": can_edit,
+        "multiple": len({w.weekday for w in current}) < len(current),
+    }
+    return render(request, "booking/availability.html", context, status=status)

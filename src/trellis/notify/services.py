@@ -71,6 +71,15 @@ def enqueue(
     return message
 
 
+def queued(program: Program, dedupe_keys: list[str]) -> set[str]:
+    """Which of ``dedupe_keys`` already have a message in the program's outbox."""
+    return set(
+        OutboxMessage.objects.filter(program=program, dedupe_key__in=dedupe_keys).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+
+
 def message_patient(
     *, program: Program, patient: Patient, subject: str, body: str, purpose: str, dedupe: str
 ) -> list[tuple[str, str]]:
