@@ -224,3 +224,30 @@ def test_closed_dates_and_rooms_in_instance(cast: Cast, clinic: dict) -> None:
     days = {a["start"][:10] for a in proposal.plan["appointments"]}
     assert (START + timedelta(days=1)).isoformat() not in days
     assert Room.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_appointments_become_done_when_their_session_is_recorded(cast: Cast, clinic: dict) -> None:
+    from trellis.care.models import CareActivity
+
+    open_course(cast, cast.patient_a)
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    made = services.accept(cast.coordinator_a, proposal, now=NOW)
+    dose1 = next(a for a in made if a.kind == "dose" and a.care_activity_id is not None)
+    assert services.mark_done() == 0  # nothing recorded yet
+    # The dosing app records the dose, which completes its care activity.
+    CareActivity.objects.filter(pk=dose1.care_activity_id).update(status="done")
+    assert services.mark_done() == 1
+    dose1.refresh_from_db()
+    assert dose1.status == Appointment.Status.DONE
+    others = Appointment.objects.filter(episode=dose1.episode).exclude(pk=dose1.pk)
+    assert set(others.values_list("status", flat=True)) == {Appointment.Status.BOOKED}
+    # A done appointment still shows on the calendar and still holds its chair when planning.
+    shown = services.program_appointments(cast.coordinator_a, cast.program_a, START, 28)
+    assert dose1 in list(shown)
+    built = services.build_instance(cast.coordinator_a, cast.program_a, START, 28, NOW)
+    booked = [b for p in built.instance["patients"] for b in p.get("booked", [])]
+    assert len(booked) == len(made)
+    assert services.mark_done() == 0

@@ -58,6 +58,8 @@ DEFAULT_HOURS = (time(8, 0), time(18, 0))
 COURSE_KINDS = ("preparation", "dose", "integration")
 MAX_TIME_LIMIT = 60
 REMINDER_LEAD = timedelta(hours=24)  # appointment reminders go out the day before
+# Appointments that hold their room and staff time: booked, or done (the session happened).
+HELD = (Appointment.Status.BOOKED, Appointment.Status.DONE)
 SCHEDULER_ROLES = ("prescriber", "nurse", "therapist", "peer_facilitator")
 
 
@@ -485,7 +487,7 @@ def build_instance(
     day0 = datetime.combine(start_date, time.min)
     booked = list(
         Appointment.objects.filter(
-            program=program, status=Appointment.Status.BOOKED, start__gte=_aware(program, day0)
+            program=program, status__in=HELD, start__gte=_aware(program, day0)
         ).select_related("episode", "episode__patient")
     )
     if exclude_episode is not None:
@@ -982,6 +984,30 @@ def send_confirmation(proposal: PlanProposal, patient: Patient, appts: list[Appo
     return len(sent)
 
 
+@periodic_job("booking.mark_done")
+def mark_done(now: datetime | None = None) -> int:
+    """Booked appointments whose care activity has been recorded (the dose given, the session
+    held: recorded in dosing or integration, which complete the care activity) become done, so
+    the calendars and the chart show what happened. Each change is audited; returns how many."""
+    done = list(
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED,
+            care_activity__status=CareActivity.Status.DONE,
+        ).select_related("program")
+    )
+    for appt in done:
+        appt.status = Appointment.Status.DONE
+        appt.save(update_fields=["status"])
+        record(
+            action=Action.UPDATE,
+            program=appt.program,
+            patient_id=appt.patient_id,
+            obj=appt,
+            detail={"status": "done", "because": "care activity recorded"},
+        )
+    return len(done)
+
+
 @periodic_job("booking.send_due_reminders")
 def send_due_reminders(now: datetime | None = None) -> int:
     """Queue the reminder for every booked appointment that starts within ``REMINDER_LEAD``
@@ -1035,7 +1061,7 @@ def program_appointments(
         Appointment.objects.visible_to(user)
         .filter(
             program=program,
-            status=Appointment.Status.BOOKED,
+            status__in=HELD,
             start__gte=day0,
             start__lt=day0 + timedelta(days=days),
         )
@@ -1088,9 +1114,9 @@ def cancel(
         raise Conflict(_("Only a booked appointment can be cancelled."))
     now = now or timezone.now()
     mine = list(
-        Appointment.objects.filter(
-            episode=appointment.episode, status=Appointment.Status.BOOKED
-        ).select_related("episode", "episode__patient")
+        Appointment.objects.filter(episode=appointment.episode, status__in=HELD).select_related(
+            "episode", "episode__patient"
+        )
     )
     care.mark_scheduled(appointment.care_activity_id, None)
     appointment.status = Appointment.Status.CANCELLED
