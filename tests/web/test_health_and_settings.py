@@ -55,3 +55,13 @@ def test_bad_settings_fail_loudly(env: dict[str, str], message: str) -> None:
     result = _import_settings(**env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_to_is_translated_by_its_meaning() -> None:
+    """'To' is the end of a date range in the audit filter and a recipient in the outbox."""
+    from django.utils import translation
+    from django.utils.translation import pgettext
+
+    with translation.override("es"):
+        assert pgettext("end of a date range", "To") == "Hasta"
+        assert pgettext("message recipient", "To") == "Para"
