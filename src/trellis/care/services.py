@@ -371,14 +371,32 @@ def approve_review(
 
 
 def first_dose_facts(episode: Episode) -> screening.FirstDoseFacts:
-    latest = latest_screening(episode)
+    return _first_dose_facts(
+        episode,
+        latest_screening(episode),
+        part2_consent=has_active_consent(episode.patient, ConsentKind.PART2),
+        preparations_done=EpisodeEvent.objects.filter(
+            episode=episode, kind="preparation_done"
+        ).count(),
+    )
+
+
+def _first_dose_facts(
+    episode: Episode,
+    latest: ScreeningRecord | None,
+    *,
+    part2_consent: bool,
+    preparations_done: int,
+    requirement_kinds: set[str] | None = None,
+) -> screening.FirstDoseFacts:
+    """The first-dose facts from what the caller loaded; ``requirement_kinds`` (the kinds of
+    the episode's requirement records, when the caller loaded them for many episodes at once)
+    stands in for this app's own provider, :func:`_care_record_facts`."""
     facts: dict[str, Any] = {
         "screening_outcome": latest.outcome if latest else "needs_review",
         "review_approved": bool(latest and latest.review_approved_by_id),
-        "part2_consent": has_active_consent(episode.patient, ConsentKind.PART2),
-        "preparation_sessions_done": EpisodeEvent.objects.filter(
-            episode=episode, kind="preparation_done"
-        ).count(),
+        "part2_consent": part2_consent,
+        "preparation_sessions_done": preparations_done,
         "hours_since_referral": (
             timezone.now()
             - timezone.make_aware(datetime.combine(episode.referred_on, datetime.min.time()))
@@ -386,16 +404,28 @@ def first_dose_facts(episode: Episode) -> screening.FirstDoseFacts:
         / 3600,
     }
     for provider in FIRST_DOSE_FACT_PROVIDERS:
-        facts.update(provider(episode))
+        if provider is _care_record_facts and requirement_kinds is not None:
+            facts.update(dict.fromkeys(requirement_kinds, True))
+        else:
+            facts.update(provider(episode))
     return screening.FirstDoseFacts(**facts)
+
+
+NOT_SCREENED = "screening: not yet recorded"
 
 
 def first_dose_blockers(episode: Episode) -> list[str]:
     """What still blocks dose 1 (empty: none). No screening on file counts as not screened."""
     if latest_screening(episode) is None:
-        return ["screening: not yet recorded"]
+        return [NOT_SCREENED]
+    return _first_dose_blockers(episode, protocol_of(episode), first_dose_facts(episode))
+
+
+def _first_dose_blockers(
+    episode: Episode, protocol: Protocol, facts: screening.FirstDoseFacts
+) -> list[str]:
     extra = 1 if "medical-distrust" in episode.adaptations else 0
-    return screening.first_dose_blockers(protocol_of(episode), first_dose_facts(episode), extra)
+    return screening.first_dose_blockers(protocol, facts, extra)
 
 
 @transaction.atomic
@@ -454,6 +484,13 @@ def adherence(episode: Episode, now: datetime | None = None) -> pathway.Adherenc
     """Integration adherence of the episode: per dose, inside its window or not (pure rule)."""
     protocol = protocol_of(episode)
     events = list(EpisodeEvent.objects.filter(episode=episode))
+    return _adherence(protocol, events, now or timezone.now())
+
+
+def _adherence(
+    protocol: Protocol, events: list[EpisodeEvent], now: datetime
+) -> pathway.AdherenceReport:
+    """:func:`adherence` from the episode's events (in their ``at``, ``id`` order)."""
     doses = [(e.index or 0, e.at) for e in events if e.kind == "dose_given"]
     needing = set(pathway.doses_needing_integration(protocol, [i for i, _ in doses]))
     # Integrations after doses that need none (tracks with ``every`` > 1) are not counted.
@@ -466,8 +503,25 @@ def adherence(episode: Episode, now: datetime | None = None) -> pathway.Adherenc
         [d for d in doses if d[0] in needing],
         integrations,
         protocol.integration.within_hours,
-        now or timezone.now(),
+        now,
     )
+
+
+def _events_by_episode(episodes: list[Episode]) -> dict[Any, list[EpisodeEvent]]:
+    """Every event of ``episodes`` in one query, per episode in ``at``, ``id`` order."""
+    by_episode: dict[Any, list[EpisodeEvent]] = {e.pk: [] for e in episodes}
+    if episodes:
+        for event in EpisodeEvent.objects.filter(episode__in=[e.pk for e in episodes]):
+            by_episode[event.episode_id].append(event)
+    return by_episode
+
+
+def _adherence_of_many(
+    episodes: list[Episode], protocols: dict[Any, Protocol], now: datetime
+) -> dict[Any, pathway.AdherenceReport]:
+    """:func:`adherence` of many episodes with one query for all their events."""
+    events = _events_by_episode(episodes)
+    return {e.pk: _adherence(protocols[e.pk], events[e.pk], now) for e in episodes}
 
 
 def integration_gaps(
@@ -709,17 +763,65 @@ def resolve_protocol(program: Program, protocol_id: str, version: str | None = N
         .first()
     )
     if row is None:
-        raise InvalidInput(
-            "protocol",
-            f"unknown protocol {protocol_id!r} (neither a packaged track nor a copy of this "
-            "program)",
-        )
+        raise _unknown_protocol(protocol_id)
     text = row.yaml_text
     if version and version != row.version:
         old = row.revisions.filter(version=version).first()
         if old is not None:
             text = old.yaml_text
     return _parse_copy(text, _copy_filename(protocol_id))
+
+
+def _unknown_protocol(protocol_id: str) -> InvalidInput:
+    return InvalidInput(
+        "protocol",
+        f"unknown protocol {protocol_id!r} (neither a packaged track nor a copy of this program)",
+    )
+
+
+def _protocols_of(episodes: list[Episode]) -> dict[Any, Protocol]:
+    """:func:`protocol_of` for many episodes: packaged tracks from the package, adapted copies
+    (and the revisions courses started on) in at most two queries, whatever the number."""
+    packaged = set(protocol_ids())
+    copied = [e for e in episodes if e.protocol_id not in packaged]
+    rows: dict[tuple[Any, str], ProgramProtocol] = {}
+    old_texts: dict[tuple[Any, str], str] = {}
+    if copied:
+        rows = {
+            (r.program_id, r.protocol_id): r
+            for r in ProgramProtocol.objects.filter(
+                program_id__in={e.program_id for e in copied},
+                protocol_id__in={e.protocol_id for e in copied},
+            ).exclude(yaml_text="")
+        }
+        older = {
+            (row.pk, e.protocol_version)
+            for e in copied
+            if (row := rows.get((e.program_id, e.protocol_id))) is not None
+            and e.protocol_version
+            and e.protocol_version != row.version
+        }
+        if older:
+            old_texts = {
+                (r.program_protocol_id, r.version): r.yaml_text
+                for r in ProtocolRevision.objects.filter(
+                    program_protocol_id__in={pk for pk, _ in older},
+                    version__in={version for _, version in older},
+                )
+            }
+    out: dict[Any, Protocol] = {}
+    for episode in episodes:
+        if episode.protocol_id in packaged:
+            out[episode.pk] = load_protocol(episode.protocol_id)
+            continue
+        found = rows.get((episode.program_id, episode.protocol_id))
+        if found is None:
+            raise _unknown_protocol(episode.protocol_id)
+        text = found.yaml_text
+        if episode.protocol_version and episode.protocol_version != found.version:
+            text = old_texts.get((found.pk, episode.protocol_version), text)
+        out[episode.pk] = _parse_copy(text, _copy_filename(episode.protocol_id))
+    return out
 
 
 def protocol_library(program: Program) -> list[LibraryEntry]:
@@ -1013,27 +1115,36 @@ def pathway_board(
         qs = qs.filter(primary_therapist_id=filters.therapist)
     if filters.language:
         qs = qs.filter(patient__preferred_language=filters.language)
-    episodes: list[Episode] = list(qs)
+    # One query per kind of data for all the rows, never one per course (the facts are worked
+    # out here from what was loaded). Apps' BOARD_NOTE_PROVIDERS and FIRST_DOSE_FACT_PROVIDERS
+    # are still called once per row: what they read is up to them.
+    episodes: list[Episode] = list(qs.select_related("program"))
     by_episode: dict[Any, list[CareActivity]] = {e.pk: [] for e in episodes}
     pending = CareActivity.objects.filter(
         episode__in=[e.pk for e in episodes], status__in=OPEN_STATUSES
     )
     for act in pending:
         by_episode[act.episode_id].append(act)
+    protocols = _protocols_of(episodes)
+    events = _events_by_episode(episodes)
+    gate = _FirstDoseGate.load([e for e in episodes if e.phase in BEFORE_FIRST_DOSE])
     rows = []
     for episode in episodes:
-        report = adherence(episode, now)
+        protocol = protocols[episode.pk]
+        report = _adherence(protocol, events[episode.pk], now)
         nxt, overdue = _split_activities(by_episode[episode.pk], today)
         rows.append(
             BoardRow(
                 episode=episode,
-                protocol=protocol_of(episode),
+                protocol=protocol,
                 next_activity=nxt,
                 overdue=overdue,
                 gaps=report.gaps,
                 adherence_percent=report.percent,
                 blockers=(
-                    first_dose_blockers(episode) if episode.phase in BEFORE_FIRST_DOSE else []
+                    gate.blockers(episode, protocol, events[episode.pk])
+                    if episode.phase in BEFORE_FIRST_DOSE
+                    else []
                 ),
                 notes=[n for provider in BOARD_NOTE_PROVIDERS if (n := provider(episode))],
             )
@@ -1056,6 +1167,55 @@ def pathway_board(
 
 
 @dataclass(frozen=True)
+class _FirstDoseGate:
+    """What :func:`first_dose_blockers` reads, loaded for many episodes at once."""
+
+    latest_screening: dict[Any, ScreeningRecord]
+    part2_consent: set[Any]
+    requirement_kinds: dict[Any, set[str]]
+
+    @classmethod
+    def load(cls, episodes: list[Episode]) -> _FirstDoseGate:
+        if not episodes:
+            return cls({}, set(), {})
+        pks = [e.pk for e in episodes]
+        latest: dict[Any, ScreeningRecord] = {}
+        # Newest first (the model's ordering, as latest_screening): the first seen is the latest.
+        for row in ScreeningRecord.objects.filter(episode__in=pks):
+            latest.setdefault(row.episode_id, row)
+        # has_active_consent(patient, PART2) for every patient, through the episode's patient.
+        part2 = set(
+            Episode.objects.filter(
+                pk__in=pks,
+                patient__consents__kind=ConsentKind.PART2,
+                patient__consents__withdrawn_on__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        kinds: dict[Any, set[str]] = {pk: set() for pk in pks}
+        for episode_id, kind in RequirementRecord.objects.filter(episode__in=pks).values_list(
+            "episode_id", "kind"
+        ):
+            kinds[episode_id].add(kind)
+        return cls(latest, part2, kinds)
+
+    def blockers(
+        self, episode: Episode, protocol: Protocol, events: list[EpisodeEvent]
+    ) -> list[str]:
+        """:func:`first_dose_blockers` of ``episode`` (one of those loaded) from its events."""
+        latest = self.latest_screening.get(episode.pk)
+        if latest is None:
+            return [NOT_SCREENED]
+        facts = _first_dose_facts(
+            episode,
+            latest,
+            part2_consent=episode.pk in self.part2_consent,
+            preparations_done=sum(1 for e in events if e.kind == "preparation_done"),
+            requirement_kinds=self.requirement_kinds[episode.pk],
+        )
+        return _first_dose_blockers(episode, protocol, facts)
+
+
+@dataclass(frozen=True)
 class BoardCounts:
     active: int
     gaps: int
@@ -1066,8 +1226,9 @@ def board_counts(user: Any, program: Program | None, now: datetime | None = None
     """Counts for the home card: active courses, open integration gaps, overdue activities."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    episodes = list(active_episodes(user, program))
-    gaps = sum(len(adherence(e, now).gaps) for e in episodes)
+    episodes = list(active_episodes(user, program).select_related("program"))
+    reports = _adherence_of_many(episodes, _protocols_of(episodes), now)
+    gaps = sum(len(report.gaps) for report in reports.values())
     overdue = CareActivity.objects.filter(
         episode__in=[e.pk for e in episodes], status__in=OPEN_STATUSES, latest__lt=today
     ).count()
@@ -1083,13 +1244,14 @@ def sync_gap_alerts(program: Program, now: datetime | None = None) -> list[Any]:
 
     now = now or timezone.now()
     raised = []
-    episodes = (
+    episodes = list(
         Episode.objects.filter(program=program)
         .exclude(phase__in=["completed", "withdrawn"])
         .select_related("patient", "program")
     )
+    reports = _adherence_of_many(episodes, _protocols_of(episodes), now)
     for episode in episodes:
-        for gap in adherence(episode, now).gaps:
+        for gap in reports[episode.pk].gaps:
             closed = timezone.localtime(gap.window_closed_at)
             raised.append(
                 raise_alert(
