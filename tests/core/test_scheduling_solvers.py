@@ -140,3 +140,37 @@ def test_impossible_prebooked_course_is_a_conflict() -> None:
         solve_greedy(inst)
     with pytest.raises(Conflict, match="A"):
         solve_cpsat(inst, time_limit=3)
+
+
+def _prebook(data: dict[str, Any], whole: int, partial: int) -> Any:
+    """Pre-book the greedy plan's first ``whole`` courses whole and the next ``partial``
+    courses' first three sessions, as a clinic re-planning around accepted bookings would."""
+    from trellis.core.scheduling.model import plan_to_json
+
+    inst = parse_instance(data)
+    plan = plan_to_json(inst, solve_greedy(inst))
+    by: dict[str, list[dict[str, Any]]] = {}
+    for a in plan["appointments"]:
+        keys = ("patient", "kind", "index", "start", "room", "staff")
+        by.setdefault(a["patient"], []).append({k: a[k] for k in keys})
+    pids = sorted(by)
+    for p in data["patients"]:
+        if p["id"] in pids[:whole]:
+            p["booked"] = by[p["id"]]
+        elif p["id"] in pids[whole : whole + partial]:
+            p["booked"] = sorted(by[p["id"]], key=lambda a: a["start"])[:3]
+    return parse_instance(data)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cpsat_plans_around_pre_booked_courses(seed: int) -> None:
+    data = generate_instance(seed, days=21, chairs=3, nurses=2, therapists=3, patients=70)
+    inst = _prebook(data, whole=8, partial=3)
+    greedy = solve_greedy(inst)
+    plan = solve_cpsat(inst, time_limit=5, seed=seed)
+    result = verify(inst, plan)
+    assert result.valid, [v.to_json() for v in result.violations]
+    assert (plan.objective or 0) >= (greedy.objective or 0)
+    # Every pre-booked course is completed, its booked sessions unmoved.
+    booked = {p.id for p in inst.patients if p.booked}
+    assert booked <= _courses(plan)

@@ -475,13 +475,14 @@ def solve_cpsat(
     """Best plan found within ``time_limit`` seconds; ``status`` is optimal or feasible.
 
     1. Greedy plans (release order and cheapest-first) are the floor.
-    2. Without pre-booked courses: the master-guided construction (:mod:`.decompose`, up to
-       ``GUIDED_SHARE`` of the time): the day-level master MIP chooses dose days, doses are packed
-       day by day, therapy placed around them, in rounds; then first-fit for whoever is left. The
-       first master's proven bound on Σ priority is the plan's ``bound``.
-    3. With pre-booked courses (repair, the booking app) or at most
-       ``FULL_MODEL_MAX_COURSES`` candidate courses: the whole CP-SAT model, hinted with the best
-       plan so far (a third of the time, at least 5 s); small instances are proven optimal here.
+    2. The master-guided construction (:mod:`.decompose`, up to ``GUIDED_SHARE`` of the time)
+       around the pre-booked courses (as the greedy plan completed them): the day-level master
+       MIP chooses dose days, doses are packed day by day, therapy placed around them, in
+       rounds; then first-fit for whoever is left. Without pre-booked courses the first
+       master's proven bound on Σ priority is the plan's ``bound``.
+    3. With at most ``FULL_MODEL_MAX_COURSES`` candidate courses: the whole CP-SAT model,
+       hinted with the best plan so far (a third of the time, at least 5 s); small instances
+       are proven optimal here.
     4. Large-neighbourhood search for the rest of the time: free the booked courses with a
        dose in a random week plus some unbooked patients, fix everything else, re-optimise that
        neighbourhood with CP-SAT, keep improvements.
@@ -508,12 +509,17 @@ def solve_cpsat(
     best_weight = _weight(instance, best)
     bound: int | None = None
     status = "feasible"
-    if not required and instance.patients:
-        # Master-guided construction (module docstring), then first-fit for whoever is left.
-        guided, master_bound = master_guided(instance, grid, time_limit * GUIDED_SHARE, seed)
+    if instance.patients and len(instance.patients) > len(required):
+        # Master-guided construction (module docstring) around the pre-booked courses (as the
+        # greedy plan completed them), then first-fit for whoever is left.
+        base = [a for pid in sorted(required) for a in best[pid]]
+        guided, master_bound = master_guided(
+            instance, grid, time_limit * GUIDED_SHARE, seed, base=base
+        )
         if master_bound is not None:
             bound = math.floor(master_bound + 1e-6)
-        found = _first_fit_rest(instance, grid, colour(grid, guided, set()))
+        pinned = {pid: best[pid] for pid in required}
+        found = _first_fit_rest(instance, grid, colour(grid, pinned | guided, required))
         if _weight(instance, found) > best_weight:
             best, best_weight = found, _weight(instance, found)
 
@@ -523,9 +529,8 @@ def solve_cpsat(
         if model.add_course(p, fixed, required=bool(p.booked)) is None and p.booked:
             raise Conflict(f"patient {p.id}: the pre-booked course cannot be completed")
     feasible_ids = list(model.courses)
-    if required or len(model.courses) <= FULL_MODEL_MAX_COURSES:
-        # The whole model: small instances are proven optimal here; with pre-booked courses
-        # (repairs, the booking app) it is the starting point for the neighbourhood search.
+    if len(model.courses) <= FULL_MODEL_MAX_COURSES:
+        # The whole model: small instances are proven optimal here.
         model.add_resources()
         model.hint(a for appts in best.values() for a in appts)
         _objective(model, big)
@@ -605,8 +610,13 @@ def solve_cpsat(
         ]
         for pid, appts in best.items()
     }
-    appts = colour(grid, stripped, required)
-    weight = _weight(instance, _courses(appts))
+    try:
+        appts = colour(grid, stripped, required)
+        weight = _weight(instance, _courses(appts))
+    except Conflict:
+        # A pre-booked patient's own new sessions found no room once rooms were pinned: the
+        # greedy plan (rooms assigned as it books) stands instead.
+        appts, weight = [], -1
     if weight < (baseline.objective or 0):
         appts, weight, status = list(baseline.appointments), baseline.objective or 0, "feasible"
     return Plan(

@@ -458,13 +458,16 @@ def master_guided(
     time_limit: float,
     seed: int = 0,
     rounds: int = 4,
+    base: list[Appointment] | None = None,
 ) -> tuple[dict[str, list[Appointment]], float | None]:
     """Rounds of master + construction: each round's master plans the patients still unbooked
     against the capacity the earlier rounds left. While time is left the construction starts
     again with another seed (the first master's days are reused; the per-day packing and the
     therapy orders differ) and the best attempt is kept. Patients with pre-booked appointments
     are left to the caller. Returns the courses and, when no patient has pre-booked
-    appointments, the first master's proven bound on Σ priority (an upper bound for any plan)."""
+    appointments, the first master's proven bound on Σ priority (an upper bound for any plan).
+    ``base`` holds the appointments already fixed (the pre-booked patients' whole courses): the
+    construction works around them."""
     from trellis.core.scheduling.master import master_days
 
     start = time.perf_counter()
@@ -472,15 +475,33 @@ def master_guided(
     patients = [p for p in instance.patients if not p.booked]
     if not patients:
         return {}, None
-    first_days, found = master_days(instance, grid, time_limit / 2, patients)
+    by_id = {p.id: p for p in instance.patients}
+
+    def fresh() -> tuple[Occupancy, list[int]]:
+        occ = Occupancy.empty(grid)
+        load = [0] * grid.horizon
+        for a in base or ():
+            track = instance.tracks[by_id[a.patient].track]
+            t, d = grid.slot(a.day, a.minute), grid.slots(track.minutes(a.kind))
+            if a.kind == "dose":
+                occ.take(a.patient, None, t, d)
+                for x in range(t, min(t + d, grid.horizon)):
+                    load[x] += 1
+            else:
+                occ.take(a.patient, a.staff[0] if a.staff else None, t, d)
+        return occ, load
+
+    occ0, load0 = fresh()
+    first_days, found = master_days(
+        instance, grid, time_limit / 2, patients, load0 if base else None
+    )
     bound = found if len(patients) == len(instance.patients) else None
     prio = {p.id: p.priority for p in patients}
     best: dict[str, list[Appointment]] = {}
     attempt = stale = 0
     while True:
         t0 = time.perf_counter()
-        occ = Occupancy.empty(grid)
-        dose_load = [0] * grid.horizon
+        occ, dose_load = (occ0, load0) if attempt == 0 else fresh()
         booked: dict[str, list[Appointment]] = {}
         remaining = patients
         days = first_days
