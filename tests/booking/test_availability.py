@@ -96,3 +96,75 @@ def test_availability_page(cast: Cast, clinic: dict) -> None:
 
     other = sign_in(Client(), cast.coordinator_b)
     assert other.get(url).status_code == 404
+
+
+def _link(patient: object) -> str:
+    from trellis.checkin.services import issue_link
+
+    _row, token = issue_link(patient, purpose="general")  # type: ignore[arg-type]
+    return token
+
+
+@pytest.mark.django_db
+def test_patient_says_when_they_can_come_on_their_phone(cast: Cast, clinic: dict) -> None:
+    token = _link(cast.patient_a)
+    client = Client()
+    home = client.get(f"/c/{token}/")
+    assert "Tell us when you can come" in home.content.decode()
+    url = f"/booking/c/{token}/availability/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Mornings only (until 1 pm)" in page.content.decode()
+    # Mornings on Monday, not on Wednesday, any time otherwise.
+    form = {f"day_{wd}": "any" for wd in range(5)} | {"day_0": "morning", "day_2": "none"}
+    saved = client.post(url, form)
+    assert saved.status_code == 302
+    assert _windows(cast.patient_a) == [
+        (0, time(8), time(13)),
+        (1, time(8), time(18)),
+        (3, time(8), time(18)),
+        (4, time(8), time(18)),
+    ]
+    assert services.day_choices_of(cast.patient_a) == {
+        0: "morning",
+        1: "any",
+        2: "none",
+        3: "any",
+        4: "any",
+    }
+    event = AuditEvent.objects.filter(
+        object_type="booking.availability", patient_id=cast.patient_a.pk
+    ).latest("pk")
+    assert event.actor_username == f"patient:{cast.patient_a.pk}"
+    # Every day "any time" again: nothing on file (whenever the clinic is open).
+    assert client.post(url, {f"day_{wd}": "any" for wd in range(5)}).status_code == 302
+    assert _windows(cast.patient_a) == []
+
+
+@pytest.mark.django_db
+def test_patient_answers_are_checked_and_change_nothing_when_wrong(
+    cast: Cast, clinic: dict
+) -> None:
+    services.set_availability(cast.coordinator_a, cast.patient_a, MORNINGS)
+    token = _link(cast.patient_a)
+    url = f"/booking/c/{token}/availability/"
+    client = Client()
+    nowhere = client.post(url, {f"day_{wd}": "none" for wd in range(5)})
+    assert nowhere.status_code == 400
+    assert "Choose at least one day you can come." in nowhere.content.decode()
+    odd = client.post(url, {f"day_{wd}": "any" for wd in range(5)} | {"day_1": "evenings"})
+    assert odd.status_code == 400
+    assert len(_windows(cast.patient_a)) == 5
+    assert Client().get(f"/booking/c/{token}x/availability/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_patient_page_speaks_spanish(cast: Cast, clinic: dict) -> None:
+    cast.patient_a.preferred_language = "es"
+    cast.patient_a.save(update_fields=["preferred_language"])
+    token = _link(cast.patient_a)
+    page = Client().get(f"/booking/c/{token}/availability/")
+    text = page.content.decode()
+    assert "Cuándo puedes venir" in text
+    assert "Solo por la mañana (hasta la 1 pm)" in text
+    assert "lunes" in text.lower()

@@ -88,3 +88,32 @@ def test_availability_on_a_phone(phone_page: Any, demo_site: str) -> None:
     expect(page.get_by_text(re.compile(r"Tuesday 12:00–18:00"))).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400
+
+
+def test_patient_gives_their_times_on_a_phone_in_spanish(phone_page: Any, demo_site: str) -> None:
+    from trellis.care.models import Episode
+    from trellis.checkin.services import issue_link
+    from trellis.web.demo import DEMO_SLUG
+
+    episode = (
+        Episode.objects.filter(program__slug=DEMO_SLUG, patient__preferred_language="es")
+        .select_related("patient")
+        .first()
+    )
+    assert episode is not None
+    _link, token = issue_link(episode.patient)
+    page = phone_page
+    page.goto(f"{demo_site}/c/{token}/")
+    page.get_by_role("link", name="Dinos cuándo puedes venir").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cuándo puedes venir")
+    assert_accessible(page, "patient availability (es)")
+    monday = page.get_by_role("group", name=re.compile("lunes", re.I))
+    monday.get_by_label("Solo por la mañana (hasta la 1 pm)").check()
+    wednesday = page.get_by_role("group", name=re.compile("miércoles", re.I))
+    wednesday.get_by_label("No puedo venir este día").check()
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_text("Gracias. Te daremos tus citas en estos horarios.")).to_be_visible()
+    expect(monday.get_by_label("Solo por la mañana (hasta la 1 pm)")).to_be_checked()
+    assert_accessible(page, "patient availability saved (es)")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400

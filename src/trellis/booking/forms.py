@@ -184,3 +184,38 @@ class CancelForm(forms.Form):
         max_length=200,
         error_messages={"required": _("Say why the appointment is cancelled.")},
     )
+
+
+class PatientDaysForm(forms.Form):
+    """The patient's own answer: one plain choice per day the clinic is open."""
+
+    def __init__(self, *args: Any, days: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [
+            ("any", _("Any time")),
+            ("morning", _("Mornings only (until 1 pm)")),
+            ("afternoon", _("Afternoons only (from 1 pm)")),
+            ("none", _("I can't come on this day")),
+        ]
+        for wd, name in days:
+            self.fields[f"day_{wd}"] = forms.ChoiceField(
+                label=name,
+                choices=choices,
+                initial="any",
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Choose one of the options.")},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        picked = [v for k, v in data.items() if k.startswith("day_")]
+        if picked and len(picked) == len(self.fields) and all(v == "none" for v in picked):
+            raise forms.ValidationError(_("Choose at least one day you can come."))
+        return data
+
+    def choices(self) -> dict[int, str]:
+        return {
+            int(k.removeprefix("day_")): v
+            for k, v in self.cleaned_data.items()
+            if k.startswith("day_")
+        }

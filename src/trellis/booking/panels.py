@@ -27,3 +27,14 @@ def chart_panel(request: Any, patient: Patient) -> dict[str, Any] | None:
             "now": timezone.now(),
         },
     }
+
+
+def checkin_section(request: Any, link: Any) -> dict[str, Any] | None:
+    """On the patient's check-in page: when they can come, and a link to change it."""
+    choices = services.day_choices_of(link.patient)
+    return {
+        "title": _("When you can come"),
+        "template": "booking/_checkin.html",
+        "context": {"choices": choices, "all_any": all(c == "any" for c in choices.values())},
+        "order": 70,
+    }

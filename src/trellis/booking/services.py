@@ -349,6 +349,87 @@ def set_availability(
     return rows
 
 
+# The patient's own answer on their phone: a plain choice per open day (mornings end and
+# afternoons start at 13:00), turned into windows inside the clinic's hours.
+DAY_CHOICES = ("any", "morning", "afternoon", "none")
+MIDDAY = time(13, 0)
+
+
+def open_days(program: Program) -> dict[int, tuple[time, time]]:
+    """Weekday → (opens, closes) for the days the clinic is open (defaults when none set)."""
+    rows = {h.weekday: (h.opens, h.closes) for h in clinic_hours(program)}
+    return rows or dict.fromkeys(range(5), DEFAULT_HOURS)
+
+
+def day_choices_of(patient: Patient) -> dict[int, str]:
+    """The patient's windows read back as the plain choices ("any" when nothing fits)."""
+    hours = open_days(patient.program)
+    current = availability_of(patient)
+    if not current:
+        return dict.fromkeys(hours, "any")
+    by_day = {w.weekday: (w.start, w.end) for w in current}
+    out: dict[int, str] = {}
+    for wd, (opens, closes) in hours.items():
+        pair = by_day.get(wd)
+        if pair is None:
+            out[wd] = "none"
+        elif pair == (opens, min(closes, MIDDAY)):
+            out[wd] = "morning"
+        elif pair == (max(opens, MIDDAY), closes):
+            out[wd] = "afternoon"
+        else:
+            out[wd] = "any"
+    return out
+
+
+@transaction.atomic
+def set_availability_by_patient(
+    link: Any, choices: Mapping[int, str], *, request: HttpRequest | None = None
+) -> list[PatientAvailability]:
+    """The patient (through their check-in link) says when they can come, per open day: any
+    time, mornings, afternoons or not that day. All "any" = whenever the clinic is open. All
+    or nothing; audited as the patient's own change."""
+    patient = link.patient
+    hours = open_days(patient.program)
+    unknown = [wd for wd in choices if wd not in hours]
+    if unknown:
+        raise InvalidInput("weekday", _("The clinic is closed on that day."))
+    bad = [wd for wd, c in choices.items() if c not in DAY_CHOICES]
+    if bad:
+        raise InvalidInput(f"day_{bad[0]}", _("Choose one of the options."))
+    if choices and all(c == "none" for c in choices.values()):
+        raise InvalidInput("day_0", _("Choose at least one day you can come."))
+    windows: dict[int, tuple[time, time] | None] = {}
+    if any(c != "any" for c in choices.values()):
+        for wd, (opens, closes) in hours.items():
+            c = choices.get(wd, "any")
+            pair = {
+                "any": (opens, closes),
+                "morning": (opens, min(closes, MIDDAY)),
+                "afternoon": (max(opens, MIDDAY), closes),
+            }.get(c)
+            windows[wd] = pair if pair is not None and pair[0] < pair[1] else None
+    PatientAvailability.objects.filter(program=patient.program, patient=patient).delete()
+    rows = PatientAvailability.objects.bulk_create(
+        PatientAvailability(
+            program=patient.program, patient=patient, weekday=wd, start=p[0], end=p[1]
+        )
+        for wd, p in sorted(windows.items())
+        if p is not None
+    )
+    record(
+        action=Action.UPDATE,
+        request=request,
+        program=patient.program,
+        patient_id=patient.pk,
+        object_type="booking.availability",
+        object_id=str(patient.pk),
+        actor_username=f"patient:{patient.pk}",
+        detail={"via": "check-in link", "weekdays": sorted(w for w, p in windows.items() if p)},
+    )
+    return rows
+
+
 def _patient_windows(program: Program, patient: Patient) -> list[dict[str, Any]] | None:
     rows = PatientAvailability.objects.filter(program=program, patient=patient)
     if not rows:

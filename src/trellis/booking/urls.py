@@ -13,4 +13,9 @@ urlpatterns: list[URLPattern] = [
     path("plans/<uuid:proposal_id>/accept/", views.accept, name="accept"),
     path("appointments/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
     path("patients/<uuid:patient_id>/availability/", views.availability, name="availability"),
+    path(
+        "c/<str:token>/availability/",
+        views.patient_availability,
+        name="patient_availability",
+    ),
 ]

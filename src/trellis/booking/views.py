@@ -6,9 +6,10 @@ import uuid
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,8 +17,17 @@ from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import User
 from trellis.accounts.services import has_any_role
 from trellis.booking import services
-from trellis.booking.forms import AvailabilityForm, CancelForm, PlanForm, RotaForm, SettingsForm
+from trellis.booking.forms import (
+    AvailabilityForm,
+    CancelForm,
+    PatientDaysForm,
+    PlanForm,
+    RotaForm,
+    SettingsForm,
+)
 from trellis.booking.models import WEEKDAY_CHOICES
+from trellis.checkin.models import CheckInLink
+from trellis.checkin.views import checkin_view
 from trellis.core.errors import Conflict, InvalidInput
 from trellis.patients.services import get_patient
 from trellis.web.http import TrellisRequest
@@ -250,3 +260,34 @@ def availability(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse
         "multiple": len({w.weekday for w in current}) < len(current),
     }
     return render(request, "booking/availability.html", context, status=status)
+
+
+# The patient's page (check-in link). Its POST keeps Django's CSRF protection: check-in pages
+# send the referrer to this site only (``checkin_view``), so the browser's Origin header matches.
+@checkin_view
+def patient_availability(request: HttpRequest, link: CheckInLink) -> HttpResponse:
+    """On the patient's phone: which days, mornings or afternoons they can come."""
+    token = request.resolver_match.kwargs["token"] if request.resolver_match else ""
+    names = dict(WEEKDAY_CHOICES)
+    days = [(wd, str(names[wd])) for wd in sorted(services.open_days(link.patient.program))]
+    initial = {f"day_{wd}": c for wd, c in services.day_choices_of(link.patient).items()}
+    form = PatientDaysForm(
+        request.POST if request.method == "POST" else None, days=days, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_availability_by_patient(link, form.choices(), request=request)
+        except InvalidInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+        else:
+            url = reverse("booking:patient_availability", args=[token])
+            return redirect(f"{url}?saved=1&lang={translation.get_language()}")
+    context = {
+        "token": token,
+        "form": form,
+        "name": link.patient.display_first_name,
+        "saved": request.GET.get("saved") == "1",
+    }
+    return render(
+        request, "booking/patient_availability.html", context, status=400 if form.errors else 200
+    )
