@@ -11,7 +11,7 @@ from tests.support import Cast
 from trellis.accounts.models import Room
 from trellis.booking import services
 from trellis.booking.models import Appointment
-from trellis.core.errors import Conflict, NotAllowed
+from trellis.core.errors import Conflict, InvalidInput, NotAllowed
 from trellis.core.scheduling import parse_instance, parse_plan, verify
 from trellis.notify.models import OutboxMessage
 from trellis.patients.models import ConsentKind
@@ -251,3 +251,26 @@ def test_appointments_become_done_when_their_session_is_recorded(cast: Cast, cli
     booked = [b for p in built.instance["patients"] for b in p.get("booked", [])]
     assert len(booked) == len(made)
     assert services.mark_done() == 0
+
+
+@pytest.mark.django_db
+def test_reminder_time_is_a_program_setting(cast: Cast, clinic: dict) -> None:
+    lupe = second_patient(cast, consents=(ConsentKind.REMINDERS_EMAIL,))
+    open_course(cast, lupe)
+    hours = dict.fromkeys(range(5), (services.DEFAULT_HOURS[0], services.DEFAULT_HOURS[1]))
+    services.save_settings(cast.coordinator_a, cast.program_a, 2, hours, reminder_hours=48)
+    with pytest.raises(InvalidInput):
+        services.save_settings(cast.coordinator_a, cast.program_a, 2, hours, reminder_hours=0)
+    assert services.settings_of(cast.program_a).reminder_hours == 48
+    proposal = services.propose(
+        cast.coordinator_a, cast.program_a, "greedy", start_date=START, days=28, now=NOW
+    )
+    made = services.accept(cast.coordinator_a, proposal, now=NOW)
+    confirmation = OutboxMessage.objects.get(dedupe_key__startswith="booking:confirm:")
+    assert "48 horas antes" in confirmation.body
+    later = max(made, key=lambda a: a.start)
+    reminder = OutboxMessage.objects.filter(dedupe_key__startswith=f"booking:{later.pk}:")
+    services.send_due_reminders(now=later.start - timedelta(hours=49))
+    assert not reminder.exists()
+    services.send_due_reminders(now=later.start - timedelta(hours=47))
+    assert reminder.count() == 1

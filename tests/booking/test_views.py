@@ -118,6 +118,16 @@ def test_setup_rota_validation_and_save(client, cast: Cast, planned: dict) -> No
     hours = client.post(url, {"form": "settings", "nurse_ratio": 0, "opens_0": "09:00"})
     assert hours.status_code == 400
     assert "Give both times" in hours.content.decode()
+    early = client.post(url, {"form": "settings", "nurse_ratio": 2, "reminder_hours": 200})
+    assert early.status_code == 400
+    assert "At most 168 hours (7 days)." in early.content.decode()
+    assert services.settings_of(cast.program_a).reminder_hours == 24
+    week = {f"opens_{wd}": "08:00" for wd in range(5)} | {
+        f"closes_{wd}": "18:00" for wd in range(5)
+    }
+    saved = client.post(url, {"form": "settings", "nurse_ratio": 2, "reminder_hours": 48} | week)
+    assert saved.status_code == 302
+    assert services.settings_of(cast.program_a).reminder_hours == 48
 
 
 @pytest.mark.django_db

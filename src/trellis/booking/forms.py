@@ -83,6 +83,19 @@ class SettingsForm(WeekdayTimesForm):
         },
     )
 
+    reminder_hours = forms.IntegerField(
+        label=_("Reminder before each appointment (hours)"),
+        min_value=1,
+        max_value=7 * 24,
+        initial=24,
+        help_text=_("24 = the day before. Patients get reminders only on channels they agreed to."),
+        error_messages={
+            "required": _("Enter how many hours before an appointment its reminder goes out."),
+            "min_value": _("At least 1 hour."),
+            "max_value": _("At most 168 hours (7 days)."),
+        },
+    )
+
     def hours(self) -> dict[int, tuple[time, time] | None]:
         return self.pairs()
 

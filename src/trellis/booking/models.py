@@ -41,6 +41,10 @@ class BookingSettings(models.Model):
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="+")
     nurse_ratio = models.PositiveSmallIntegerField(_("dosing patients per nurse"), default=2)
     slot_minutes = models.PositiveSmallIntegerField(default=30)
+    # How long before an appointment its reminder goes out (a program setting; 1 h – 7 days).
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder before each appointment (hours)"), default=24
+    )
 
     def __str__(self) -> str:
         return f"{self.program} · 1:{self.nurse_ratio}"

@@ -57,7 +57,8 @@ DEFAULT_NURSE_RATIO = 2
 DEFAULT_HOURS = (time(8, 0), time(18, 0))
 COURSE_KINDS = ("preparation", "dose", "integration")
 MAX_TIME_LIMIT = 60
-REMINDER_LEAD = timedelta(hours=24)  # appointment reminders go out the day before
+REMINDER_LEAD = timedelta(hours=24)  # default: appointment reminders go out the day before
+MAX_REMINDER_HOURS = 7 * 24
 # Appointments that hold their room and staff time: booked, or done (the session happened).
 HELD = (Appointment.Status.BOOKED, Appointment.Status.DONE)
 SCHEDULER_ROLES = ("prescriber", "nurse", "therapist", "peer_facilitator")
@@ -121,15 +122,21 @@ def save_settings(
     nurse_ratio: int,
     hours: Mapping[int, tuple[time, time] | None],
     *,
+    reminder_hours: int | None = None,
     request: HttpRequest | None = None,
 ) -> BookingSettings:
-    """Store the nurse ratio and the opening hours per weekday (None = closed)."""
+    """Store the nurse ratio, the opening hours per weekday (None = closed) and, if given, how
+    many hours before an appointment its reminder goes out."""
     require_roles(user, program, PLANNER_ROLES)
     if not 1 <= nurse_ratio <= 20:
         raise InvalidInput("nurse_ratio", _("A nurse monitors between 1 and 20 dosing patients."))
+    if reminder_hours is not None and not 1 <= reminder_hours <= MAX_REMINDER_HOURS:
+        raise InvalidInput("reminder_hours", _("Send reminders between 1 hour and 7 days before."))
     _check_weekday_pairs(hours, "closes", _("Closing time must be after opening time."))
     row = settings_of(program)
     row.nurse_ratio = nurse_ratio
+    if reminder_hours is not None:
+        row.reminder_hours = reminder_hours
     row.save()
     ClinicHours.objects.filter(program=program).delete()
     ClinicHours.objects.bulk_create(
@@ -144,7 +151,7 @@ def save_settings(
         program=program,
         object_type="booking.settings",
         object_id=str(program.pk),
-        detail={"nurse_ratio": nurse_ratio},
+        detail={"nurse_ratio": nurse_ratio, "reminder_hours": row.reminder_hours},
     )
     return row
 
@@ -974,7 +981,7 @@ def accept(
             obj=appt,
         )
         by_patient[appt.patient_id].append(appt)
-        if appt.start <= now + REMINDER_LEAD:
+        if appt.start <= now + timedelta(hours=settings_of(program).reminder_hours):
             send_reminder(appt)  # due already; the periodic job sends the rest on time
     for appts in by_patient.values():
         send_confirmation(proposal, appts[0].patient, appts)
@@ -1033,13 +1040,19 @@ def confirmation_text(
     (no health details: CLINICAL.md's minimum-necessary rule for messages)."""
     lang = patient.preferred_language if patient.preferred_language in ("en", "es") else "en"
     first = _local(program, min(a.start for a in appts))
+    hours = settings_of(program).reminder_hours
     with translation.override(lang):
         subject = _("Your appointments are booked")
+        when = (
+            _("We will send a reminder the day before each one.")
+            if hours == 24
+            else _("We will send a reminder %(hours)d hours before each one.") % {"hours": hours}
+        )
         body = _(
             "Hello %(name)s, %(clinic)s has booked %(count)d appointments for you. The first is "
-            "on %(date)s at %(time)s. We will send a reminder the day before each one. If a time "
-            "does not suit you, please call us."
+            "on %(date)s at %(time)s. %(when)s If a time does not suit you, please call us."
         ) % {
+            "when": when,
             "name": patient.display_first_name,
             "clinic": program.name,
             "count": len(appts),
@@ -1089,21 +1102,36 @@ def mark_done(now: datetime | None = None) -> int:
     return len(done)
 
 
+def reminder_leads() -> dict[Any, timedelta]:
+    """Program id → how long before an appointment its reminder goes out (programs that have
+    settings; the others use ``REMINDER_LEAD``)."""
+    return {
+        row.program_id: timedelta(hours=row.reminder_hours) for row in BookingSettings.objects.all()
+    }
+
+
 @periodic_job("booking.send_due_reminders")
 def send_due_reminders(now: datetime | None = None) -> int:
-    """Queue the reminder for every booked appointment that starts within ``REMINDER_LEAD``
-    (the day before), once per appointment and time; returns the appointments reminded.
+    """Queue the reminder for every booked appointment that starts within its program's
+    reminder time (default ``REMINDER_LEAD``, the day before), once per appointment and time;
+    returns the appointments reminded.
     Each patient's reminder is audited as a notification by the system."""
     now = now or timezone.now()
+    leads = reminder_leads()
+    longest = max(leads.values(), default=REMINDER_LEAD)
     due = (
         Appointment.objects.filter(
-            status=Appointment.Status.BOOKED, start__gt=now, start__lte=now + REMINDER_LEAD
+            status=Appointment.Status.BOOKED,
+            start__gt=now,
+            start__lte=now + max(longest, REMINDER_LEAD),
         )
         .select_related("program", "patient")
         .order_by("start")
     )
     count = 0
     for appt in due:
+        if appt.start > now + leads.get(appt.program_id, REMINDER_LEAD):
+            continue  # not yet: this program reminds closer to the time
         stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
         keys = [f"booking:{appt.pk}:{stamp}:{c}" for c, _a in reminder_contacts(appt.patient)]
         if not keys or queued(appt.program, keys) == set(keys):

@@ -60,7 +60,11 @@ def setup(request: TrellisRequest) -> HttpResponse:
     user = request.user
     can_plan = has_any_role(user, program, services.PLANNER_ROLES)
     staff = services.rota_staff(program)
-    initial: dict[str, object] = {"nurse_ratio": services.settings_of(program).nurse_ratio}
+    conf = services.settings_of(program)
+    initial: dict[str, object] = {
+        "nurse_ratio": conf.nurse_ratio,
+        "reminder_hours": conf.reminder_hours,
+    }
     for h in services.clinic_hours(program):
         initial[f"opens_{h.weekday}"] = h.opens
         initial[f"closes_{h.weekday}"] = h.closes
@@ -79,6 +83,7 @@ def setup(request: TrellisRequest) -> HttpResponse:
                     program,
                     settings_form.cleaned_data["nurse_ratio"],
                     settings_form.hours(),
+                    reminder_hours=settings_form.cleaned_data["reminder_hours"],
                     request=request,
                 )
             except InvalidInput as exc:
