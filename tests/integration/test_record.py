@@ -18,21 +18,10 @@ from trellis.checkin.services import issue_link
 from trellis.core.errors import Conflict, InvalidInput, NotAllowed
 from trellis.core.integration_rules import CommitmentReview
 from trellis.integration import services
+from trellis.integration.demo import NO_NEEDS
 from trellis.integration.models import Commitment
 
 TODAY = timezone.localdate()
-NO_NEEDS = {
-    "housing_situation": "steady",
-    "housing_problems": "no",
-    "food_worry": "never",
-    "food_ran_out": "never",
-    "transport": "no",
-    "utilities": "no",
-    "safety_hurt": "never",
-    "safety_insult": "never",
-    "safety_threaten": "never",
-    "safety_scream": "never",
-}
 
 
 def dosed_episode(cast: Cast, doses: int = 2) -> object:

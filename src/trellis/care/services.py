@@ -3,7 +3,8 @@
 Other apps use these functions (never the care tables directly): dosing records ``dose_given``
 through :func:`record_event`, integration records ``integration_done``, and so on. Apps that
 hold facts needed before the first dose (a safety plan, REMS enrolment) contribute them through
-``FIRST_DOSE_FACT_PROVIDERS``.
+``FIRST_DOSE_FACT_PROVIDERS``; a provider may register a batch twin (``*_BATCH_PROVIDERS``) that
+the pathway board calls once for all its rows.
 """
 
 from __future__ import annotations
@@ -64,10 +65,24 @@ EVENT_COMPLETES = {
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # Apps add a short note to a course's row on the pathway board (e.g. an unmet transport need
 # next to the next dose): callable(episode) -> str or None.
-BOARD_NOTE_PROVIDERS: list[Callable[[Episode], str | None]] = []
+BoardNoteProvider = Callable[[Episode], str | None]
+BOARD_NOTE_PROVIDERS: list[BoardNoteProvider] = []
 
 # Apps add facts for the first-dose check: callable(episode) -> dict of FirstDoseFacts fields.
-FIRST_DOSE_FACT_PROVIDERS: list[Callable[[Episode], dict[str, Any]]] = []
+FirstDoseFactProvider = Callable[[Episode], dict[str, Any]]
+FIRST_DOSE_FACT_PROVIDERS: list[FirstDoseFactProvider] = []
+
+# A provider above may have a batch twin, registered here under the provider itself:
+# callable(episodes) -> {episode pk: what the provider returns for that episode}, for every
+# episode given, with a constant number of queries. The pathway board calls the twin once for
+# all its rows instead of the provider once per row (a provider without a twin is still called
+# per row); every other caller keeps calling the provider.
+BOARD_NOTE_BATCH_PROVIDERS: dict[
+    BoardNoteProvider, Callable[[list[Episode]], dict[Any, str | None]]
+] = {}
+FIRST_DOSE_FACT_BATCH_PROVIDERS: dict[
+    FirstDoseFactProvider, Callable[[list[Episode]], dict[Any, dict[str, Any]]]
+] = {}
 
 
 def protocol_of(episode: Episode) -> Protocol:
@@ -387,11 +402,11 @@ def _first_dose_facts(
     *,
     part2_consent: bool,
     preparations_done: int,
-    requirement_kinds: set[str] | None = None,
+    provided: dict[FirstDoseFactProvider, dict[str, Any]] | None = None,
 ) -> screening.FirstDoseFacts:
-    """The first-dose facts from what the caller loaded; ``requirement_kinds`` (the kinds of
-    the episode's requirement records, when the caller loaded them for many episodes at once)
-    stands in for this app's own provider, :func:`_care_record_facts`."""
+    """The first-dose facts from what the caller loaded; ``provided`` (what some providers
+    return for this episode, when the caller loaded it for many episodes at once through their
+    batch twins) stands in for calling those providers."""
     facts: dict[str, Any] = {
         "screening_outcome": latest.outcome if latest else "needs_review",
         "review_approved": bool(latest and latest.review_approved_by_id),
@@ -403,11 +418,9 @@ def _first_dose_facts(
         ).total_seconds()
         / 3600,
     }
+    provided = provided or {}
     for provider in FIRST_DOSE_FACT_PROVIDERS:
-        if provider is _care_record_facts and requirement_kinds is not None:
-            facts.update(dict.fromkeys(requirement_kinds, True))
-        else:
-            facts.update(provider(episode))
+        facts.update(provided[provider] if provider in provided else provider(episode))
     return screening.FirstDoseFacts(**facts)
 
 
@@ -464,11 +477,20 @@ def document_requirement(
 
 
 def _care_record_facts(episode: Episode) -> dict[str, Any]:
-    kinds = set(RequirementRecord.objects.filter(episode=episode).values_list("kind", flat=True))
-    return dict.fromkeys(kinds, True)
+    return _care_record_facts_of_many([episode])[episode.pk]
+
+
+def _care_record_facts_of_many(episodes: list[Episode]) -> dict[Any, dict[str, Any]]:
+    kinds: dict[Any, set[str]] = {e.pk: set() for e in episodes}
+    for episode_id, kind in RequirementRecord.objects.filter(episode__in=list(kinds)).values_list(
+        "episode_id", "kind"
+    ):
+        kinds[episode_id].add(kind)
+    return {pk: dict.fromkeys(found, True) for pk, found in kinds.items()}
 
 
 FIRST_DOSE_FACT_PROVIDERS.append(_care_record_facts)
+FIRST_DOSE_FACT_BATCH_PROVIDERS[_care_record_facts] = _care_record_facts_of_many
 
 
 # --- adherence, gaps, relapse boosters ----------------------------------------------------------
@@ -1117,7 +1139,8 @@ def pathway_board(
         qs = qs.filter(patient__preferred_language=filters.language)
     # One query per kind of data for all the rows, never one per course (the facts are worked
     # out here from what was loaded). Apps' BOARD_NOTE_PROVIDERS and FIRST_DOSE_FACT_PROVIDERS
-    # are still called once per row: what they read is up to them.
+    # with a batch twin (*_BATCH_PROVIDERS) are called once for all rows; those without one are
+    # still called once per row.
     episodes: list[Episode] = list(qs.select_related("program"))
     by_episode: dict[Any, list[CareActivity]] = {e.pk: [] for e in episodes}
     pending = CareActivity.objects.filter(
@@ -1128,6 +1151,7 @@ def pathway_board(
     protocols = _protocols_of(episodes)
     events = _events_by_episode(episodes)
     gate = _FirstDoseGate.load([e for e in episodes if e.phase in BEFORE_FIRST_DOSE])
+    notes = _board_notes(episodes)
     rows = []
     for episode in episodes:
         protocol = protocols[episode.pk]
@@ -1146,7 +1170,7 @@ def pathway_board(
                     if episode.phase in BEFORE_FIRST_DOSE
                     else []
                 ),
-                notes=[n for provider in BOARD_NOTE_PROVIDERS if (n := provider(episode))],
+                notes=notes[episode.pk],
             )
         )
     rows.sort(key=lambda r: r.sort_key)
@@ -1166,13 +1190,29 @@ def pathway_board(
     return rows
 
 
+def _board_notes(episodes: list[Episode]) -> dict[Any, list[str]]:
+    """Every BOARD_NOTE_PROVIDERS note of each episode, in the providers' order; a provider
+    with a batch twin is called through it once for all episodes."""
+    notes: dict[Any, list[str]] = {e.pk: [] for e in episodes}
+    if not episodes:
+        return notes
+    for provider in BOARD_NOTE_PROVIDERS:
+        batch = BOARD_NOTE_BATCH_PROVIDERS.get(provider)
+        found = batch(episodes) if batch else {e.pk: provider(e) for e in episodes}
+        for episode in episodes:
+            if note := found[episode.pk]:
+                notes[episode.pk].append(note)
+    return notes
+
+
 @dataclass(frozen=True)
 class _FirstDoseGate:
-    """What :func:`first_dose_blockers` reads, loaded for many episodes at once."""
+    """What :func:`first_dose_blockers` reads, loaded for many episodes at once (the facts of
+    providers with a batch twin included; those without one are called per episode)."""
 
     latest_screening: dict[Any, ScreeningRecord]
     part2_consent: set[Any]
-    requirement_kinds: dict[Any, set[str]]
+    batched: dict[FirstDoseFactProvider, dict[Any, dict[str, Any]]]
 
     @classmethod
     def load(cls, episodes: list[Episode]) -> _FirstDoseGate:
@@ -1191,12 +1231,12 @@ class _FirstDoseGate:
                 patient__consents__withdrawn_on__isnull=True,
             ).values_list("pk", flat=True)
         )
-        kinds: dict[Any, set[str]] = {pk: set() for pk in pks}
-        for episode_id, kind in RequirementRecord.objects.filter(episode__in=pks).values_list(
-            "episode_id", "kind"
-        ):
-            kinds[episode_id].add(kind)
-        return cls(latest, part2, kinds)
+        batched = {
+            provider: batch(episodes)
+            for provider in FIRST_DOSE_FACT_PROVIDERS
+            if (batch := FIRST_DOSE_FACT_BATCH_PROVIDERS.get(provider))
+        }
+        return cls(latest, part2, batched)
 
     def blockers(
         self, episode: Episode, protocol: Protocol, events: list[EpisodeEvent]
@@ -1210,7 +1250,7 @@ class _FirstDoseGate:
             latest,
             part2_consent=episode.pk in self.part2_consent,
             preparations_done=sum(1 for e in events if e.kind == "preparation_done"),
-            requirement_kinds=self.requirement_kinds[episode.pk],
+            provided={provider: facts[episode.pk] for provider, facts in self.batched.items()},
         )
         return _first_dose_blockers(episode, protocol, facts)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -231,7 +232,18 @@ def _enrolled(patient_id: Any) -> RemsEnrolment | None:
 
 def rems_fact(episode: Episode) -> dict[str, Any]:
     """First-dose fact for ``care``: the patient's REMS enrolment is on file."""
-    return {"rems_enrolled": _enrolled(episode.patient_id) is not None}
+    return rems_facts_of_many([episode])[episode.pk]
+
+
+def rems_facts_of_many(episodes: Sequence[Episode]) -> dict[Any, dict[str, Any]]:
+    """:func:`rems_fact` of every episode, by episode pk, in one query (its batch twin,
+    ``care.services.FIRST_DOSE_FACT_BATCH_PROVIDERS``: the pathway board calls it)."""
+    enrolled = set(
+        RemsEnrolment.objects.filter(patient_id__in={e.patient_id for e in episodes}).values_list(
+            "patient_id", flat=True
+        )
+    )
+    return {e.pk: {"rems_enrolled": e.patient_id in enrolled} for e in episodes}
 
 
 @transaction.atomic

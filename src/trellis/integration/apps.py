@@ -9,7 +9,12 @@ class IntegrationConfig(AppConfig):
     label = "integration"
 
     def ready(self) -> None:
-        from trellis.care.services import FIRST_DOSE_FACT_PROVIDERS
+        from trellis.care.services import (
+            BOARD_NOTE_BATCH_PROVIDERS,
+            BOARD_NOTE_PROVIDERS,
+            FIRST_DOSE_FACT_BATCH_PROVIDERS,
+            FIRST_DOSE_FACT_PROVIDERS,
+        )
         from trellis.integration import (
             demo,  # noqa: F401  (registers the demo seeders)
             services,
@@ -19,10 +24,11 @@ class IntegrationConfig(AppConfig):
 
         if services.first_dose_fact not in FIRST_DOSE_FACT_PROVIDERS:
             FIRST_DOSE_FACT_PROVIDERS.append(services.first_dose_fact)
-        from trellis.care.services import BOARD_NOTE_PROVIDERS
-
+        batch = services.first_dose_facts_of_many
+        FIRST_DOSE_FACT_BATCH_PROVIDERS[services.first_dose_fact] = batch
         if services.transport_board_note not in BOARD_NOTE_PROVIDERS:
             BOARD_NOTE_PROVIDERS.append(services.transport_board_note)
+        BOARD_NOTE_BATCH_PROVIDERS[services.transport_board_note] = services.transport_board_notes
         label: Any = _("Integration")  # lazy: translated per request
         nav_item(label, "integration:board", services.BOARD_ROLES, order=30)
         register()

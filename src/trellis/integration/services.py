@@ -122,13 +122,25 @@ def plan_content(plan: SafetyPlan | None) -> rules.SafetyPlanContent:
 
 def safety_plan_on_file(patient: Patient) -> bool:
     """A complete safety plan (``core.integration_rules.safety_plan_complete``) is on file."""
-    plan = SafetyPlan.objects.filter(patient=patient).first()
-    return plan is not None and rules.safety_plan_complete(plan_content(plan))
+    return patient.pk in _plans_on_file([patient.pk])
+
+
+def _plans_on_file(patient_ids: Iterable[Any]) -> set[Any]:
+    """Which of these patients have a complete safety plan on file (one query)."""
+    plans = SafetyPlan.objects.filter(patient_id__in=set(patient_ids))
+    return {plan.patient_id for plan in plans if rules.safety_plan_complete(plan_content(plan))}
 
 
 def first_dose_fact(episode: Episode) -> dict[str, Any]:
     """The first-dose fact this app contributes (``care.services.FIRST_DOSE_FACT_PROVIDERS``)."""
-    return {"safety_plan_on_file": safety_plan_on_file(episode.patient)}
+    return first_dose_facts_of_many([episode])[episode.pk]
+
+
+def first_dose_facts_of_many(episodes: Sequence[Episode]) -> dict[Any, dict[str, Any]]:
+    """:func:`first_dose_fact` of every episode, by episode pk, in one query (its batch twin,
+    ``care.services.FIRST_DOSE_FACT_BATCH_PROVIDERS``: the pathway board calls it)."""
+    on_file = _plans_on_file(e.patient_id for e in episodes)
+    return {e.pk: {"safety_plan_on_file": e.patient_id in on_file} for e in episodes}
 
 
 def get_safety_plan(
@@ -885,12 +897,25 @@ def latest_hrsn(patient: Patient) -> HrsnScreening | None:
 
 
 def _transport_unmet(patient: Patient) -> bool:
-    latest = latest_hrsn(patient)
-    if latest is None or "transport" not in latest.positive_domains:
-        return False
-    return not Referral.objects.filter(
-        screening=latest, domain="transport", status=Referral.Status.CONNECTED
-    ).exists()
+    return patient.pk in _transport_unmet_of([patient.pk])
+
+
+def _transport_unmet_of(patient_ids: Iterable[Any]) -> set[Any]:
+    """Which of these patients' latest social needs screening found a transportation problem
+    that no connected referral has met (two queries at most, whatever the number)."""
+    latest: dict[Any, tuple[Any, list[str]]] = {}
+    # Newest first (the model's ordering, as latest_hrsn): the first seen is the latest.
+    for patient_id, pk, domains in HrsnScreening.objects.filter(
+        patient_id__in=set(patient_ids)
+    ).values_list("patient_id", "pk", "positive_domains"):
+        latest.setdefault(patient_id, (pk, domains))
+    need = {pk: patient for patient, (pk, domains) in latest.items() if "transport" in domains}
+    if not need:
+        return set()
+    met = Referral.objects.filter(
+        screening_id__in=list(need), domain="transport", status=Referral.Status.CONNECTED
+    ).values_list("screening_id", flat=True)
+    return set(need.values()) - {need[pk] for pk in met}
 
 
 def unmet_transport_of(patient: Patient) -> bool:
@@ -1200,8 +1225,14 @@ def chart_summary(user: Any, patient: Patient) -> dict[str, Any]:
 
 def transport_board_note(episode: Any) -> str | None:
     """The pathway board's note beside the next dose when a ride home is not yet arranged."""
+    return transport_board_notes([episode])[episode.pk]
+
+
+def transport_board_notes(episodes: Sequence[Episode]) -> dict[Any, str | None]:
+    """:func:`transport_board_note` of every episode, by episode pk, in two queries at most (its
+    batch twin, ``care.services.BOARD_NOTE_BATCH_PROVIDERS``)."""
     from django.utils.translation import gettext
 
-    if unmet_transport(episode):
-        return gettext("Transport need not met: arrange the ride home")
-    return None
+    unmet = _transport_unmet_of(e.patient_id for e in episodes)
+    note = gettext("Transport need not met: arrange the ride home")
+    return {e.pk: note if e.patient_id in unmet else None for e in episodes}
