@@ -3,7 +3,7 @@ author, the journal kept to the patient until shared, social needs and transport
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.http import Http404
@@ -21,14 +21,18 @@ from trellis.integration import services
 from trellis.integration.demo import NO_NEEDS
 from trellis.integration.models import Commitment
 
-TODAY = timezone.localdate()
+
+def today() -> date:
+    """The clinic's date when the test runs (a module-level constant would go stale in a run
+    that crosses midnight in the clinic's time zone)."""
+    return timezone.localdate()
 
 
 def dosed_episode(cast: Cast, doses: int = 2) -> object:
     with_plan(cast)
-    episode = ready_episode(cast, start=TODAY - timedelta(days=20))
+    episode = ready_episode(cast, start=today() - timedelta(days=20))
     for i in range(1, doses + 1):
-        give_dose(cast, episode, i, at(TODAY - timedelta(days=12 - 4 * i), 9))
+        give_dose(cast, episode, i, at(today() - timedelta(days=12 - 4 * i), 9))
     return episode
 
 
@@ -38,13 +42,13 @@ def first_note(cast: Cast, episode: object) -> object:
         cast.therapist_a,
         episode,  # type: ignore[arg-type]
         dose_index=1,
-        at=at(TODAY - timedelta(days=7), 14),
+        at=at(today() - timedelta(days=7), 14),
         insights="I felt my father's kindness again",
         risk="none",
         intention_ids=[intention.pk] if intention else [],
         commitments=[
-            services.NewCommitment("Call my brother", TODAY - timedelta(days=1)),
-            services.NewCommitment("Walk every morning", TODAY + timedelta(days=2)),
+            services.NewCommitment("Call my brother", today() - timedelta(days=1)),
+            services.NewCommitment("Walk every morning", today() + timedelta(days=2)),
         ],
     )
 
@@ -73,7 +77,7 @@ def test_next_session_reviews_each_commitment_and_carries_open_ones_forward(cast
             cast.therapist_a,
             episode,
             dose_index=2,
-            at=at(TODAY - timedelta(days=3), 14),
+            at=at(today() - timedelta(days=3), 14),
             insights="x",
             risk="none",
             reviews=[CommitmentReview(call.pk, "done")],
@@ -83,17 +87,17 @@ def test_next_session_reviews_each_commitment_and_carries_open_ones_forward(cast
         cast.therapist_a,
         episode,
         dose_index=2,
-        at=at(TODAY - timedelta(days=3), 14),
+        at=at(today() - timedelta(days=3), 14),
         insights="Walking helps",
         risk="none",
         reviews=[CommitmentReview(call.pk, "done"), CommitmentReview(walk.pk, "partly", "rain")],
-        commitments=[services.NewCommitment("Cook with my daughter", TODAY + timedelta(days=5))],
+        commitments=[services.NewCommitment("Cook with my daughter", today() + timedelta(days=5))],
     )
     call.refresh_from_db()
     walk.refresh_from_db()
     assert call.status == Commitment.Status.DONE
     assert walk.status == Commitment.Status.OPEN
-    assert walk.review_on == TODAY - timedelta(days=3) + timedelta(days=7)
+    assert walk.review_on == today() - timedelta(days=3) + timedelta(days=7)
     assert [c.text for c in services.open_commitments(episode)] == [
         "Walk every morning",
         "Cook with my daughter",
@@ -178,7 +182,7 @@ def test_journal_entries_are_invisible_to_staff_until_shared(cast: Cast) -> None
 @pytest.mark.django_db
 def test_reflection_only_within_24_hours_of_a_dose(cast: Cast) -> None:
     with_plan(cast)
-    episode = ready_episode(cast, start=TODAY - timedelta(days=20))
+    episode = ready_episode(cast, start=today() - timedelta(days=20))
     link, _ = issue_link(cast.patient_a)
     with pytest.raises(Conflict):
         services.add_reflection(link, "Nothing yet")
@@ -208,10 +212,10 @@ def test_transport_need_shows_until_a_referral_meets_it(cast: Cast) -> None:
     food = services.add_resource(cast.admin_a, cast.program_a, name="Pantry", domain="food")
     with pytest.raises(InvalidInput, match="resource"):
         services.add_referral(
-            cast.coordinator_a, screening, resource_id=food.pk, follow_up_on=TODAY
+            cast.coordinator_a, screening, resource_id=food.pk, follow_up_on=today()
         )
     referral = services.add_referral(
-        cast.coordinator_a, screening, resource_id=ride.pk, follow_up_on=TODAY
+        cast.coordinator_a, screening, resource_id=ride.pk, follow_up_on=today()
     )
     assert services.unmet_transport(episode) is True
     board = services.integration_board(cast.therapist_a, cast.program_a)
@@ -225,7 +229,7 @@ def test_transport_need_shows_until_a_referral_meets_it(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_board_lists_patients_inside_their_window_and_commitments_due(cast: Cast) -> None:
     with_plan(cast)
-    episode = ready_episode(cast, start=TODAY - timedelta(days=20))
+    episode = ready_episode(cast, start=today() - timedelta(days=20))
     give_dose(cast, episode, 1, timezone.now() - timedelta(hours=30))
     board = services.integration_board(cast.therapist_a, cast.program_a)
     assert [(r.episode, r.dose_index) for r in board.window] == [(episode, 1)]
@@ -235,7 +239,7 @@ def test_board_lists_patients_inside_their_window_and_commitments_due(cast: Cast
         dose_index=1,
         insights="ok",
         risk="none",
-        commitments=[services.NewCommitment("Call Mum", TODAY)],
+        commitments=[services.NewCommitment("Call Mum", today())],
     )
     board = services.integration_board(cast.therapist_a, cast.program_a)
     assert board.window == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from tests.integration.helpers import PLAN, at, ready_episode
 from tests.support import Cast
@@ -18,6 +19,13 @@ from trellis.integration import services
 
 @pytest.mark.django_db
 def test_suicidal_track_refuses_dose_1_without_a_complete_safety_plan(cast: Cast) -> None:
+    # Screening (09:00) and preparation (11:00) are recorded today: run the test at 13:00 clinic
+    # time so that they are not in the future, whatever the hour the suite runs.
+    with time_machine.travel(at(timezone.localdate(), 13), tick=True):
+        _suicidal_track_refuses_dose_1_without_a_complete_safety_plan(cast)
+
+
+def _suicidal_track_refuses_dose_1_without_a_complete_safety_plan(cast: Cast) -> None:
     episode = ready_episode(cast, "esketamine-suicidal", start=timezone.localdate())
     blockers = care.first_dose_blockers(episode)
     assert any(b.startswith("safety_plan") for b in blockers)

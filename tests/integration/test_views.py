@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,13 +15,17 @@ from trellis.audit.models import AuditEvent
 from trellis.checkin.services import issue_link
 from trellis.integration import services
 
-TODAY = timezone.localdate()
+
+def today() -> date:
+    """The clinic's date when the test runs (a module-level constant would go stale in a run
+    that crosses midnight in the clinic's time zone)."""
+    return timezone.localdate()
 
 
 def dosed(cast: Cast) -> Any:
     with_plan(cast)
-    episode = ready_episode(cast, start=TODAY - timedelta(days=20))
-    give_dose(cast, episode, 1, at(TODAY - timedelta(days=6), 9))
+    episode = ready_episode(cast, start=today() - timedelta(days=20))
+    give_dose(cast, episode, 1, at(today() - timedelta(days=6), 9))
     give_dose(cast, episode, 2, timezone.now() - timedelta(hours=20))
     return episode
 
@@ -42,9 +46,9 @@ def test_note_page_saves_a_note_with_commitments(client: Any, cast: Cast) -> Non
             "insights": "I can rest",
             "risk": "none",
             "commitment_1": "Phone my aunt",
-            "commitment_1_review": (TODAY + timedelta(days=3)).isoformat(),
+            "commitment_1_review": (today() + timedelta(days=3)).isoformat(),
             "commitment_2": "Stretch each morning",
-            "commitment_2_review": (TODAY + timedelta(days=3)).isoformat(),
+            "commitment_2_review": (today() + timedelta(days=3)).isoformat(),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -74,7 +78,7 @@ def test_bad_note_shows_errors_next_to_fields_and_saves_nothing(client: Any, cas
             "insights": "",
             "risk": "urgent",
             "commitment_1": "Walk",
-            "commitment_1_review": (TODAY - timedelta(days=1)).isoformat(),
+            "commitment_1_review": (today() - timedelta(days=1)).isoformat(),
         },
     )
     assert response.status_code == 400
@@ -156,7 +160,7 @@ def test_social_needs_page_screens_and_refers(client: Any, cast: Cast) -> None:
     prefix = f"s{screening.pk}"
     response = client.post(
         refer,
-        {f"{prefix}-resource": ride.pk, f"{prefix}-follow_up_on": TODAY.isoformat()},
+        {f"{prefix}-resource": ride.pk, f"{prefix}-follow_up_on": today().isoformat()},
     )
     assert response.status_code == 302
     page = client.get(url).content.decode()
