@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -15,7 +15,13 @@ from trellis.patients.models import Consent, ConsentKind
 from trellis.patients.services import register_patient
 from trellis.peers import services
 
-TODAY = timezone.localdate()
+
+def today() -> date:
+    """The clinic's date when the test runs (a module-level constant would go stale in a run
+    that crosses midnight in the clinic's time zone)."""
+    return timezone.localdate()
+
+
 EVENINGS = [{"weekday": d, "start": "17:00", "end": "21:00"} for d in range(7)]
 
 
@@ -24,7 +30,7 @@ def consent(cast: Cast, patient: Any) -> None:
         patient=patient,
         program=patient.program,
         kind=ConsentKind.GROUP,
-        given_on=TODAY - timedelta(days=30),
+        given_on=today() - timedelta(days=30),
         recorded_by=cast.coordinator_a,
     )
 
@@ -54,8 +60,8 @@ def due_patient(
         cast.coordinator_a,
         patient,
         protocol_id=track,
-        referred_on=TODAY - timedelta(days=20),
-        start_date=TODAY - timedelta(days=19),
+        referred_on=today() - timedelta(days=20),
+        start_date=today() - timedelta(days=19),
     )
     # The first dose 8 days ago: week 2 (the circle window) has started.
     EpisodeEvent.objects.create(
@@ -63,7 +69,7 @@ def due_patient(
         program=episode.program,
         kind="dose_given",
         index=1,
-        at=datetime.combine(TODAY - timedelta(days=8), time(10), tzinfo=UTC),
+        at=datetime.combine(today() - timedelta(days=8), time(10), tzinfo=UTC),
     )
     if with_consent:
         consent(cast, patient)
@@ -95,8 +101,8 @@ def circle_data(cast: Cast, **over: Any) -> dict[str, Any]:
         "start_time": time(18, 0),
         "length_minutes": 90,
         "capacity": 10,
-        "start_date": TODAY - timedelta(days=21),
-        "end_date": TODAY + timedelta(days=42),
+        "start_date": today() - timedelta(days=21),
+        "end_date": today() + timedelta(days=42),
         "agreements": "Confidentiality. No advice-giving. No pressure to share. No dosing advice.",
     }
     data.update(over)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from tests.peers.helpers import EVENINGS, TODAY, consent, due_patient, make_circle
+from tests.peers.helpers import EVENINGS, consent, due_patient, make_circle, today
 from tests.support import PATIENT_DATA, Cast, sign_in
 
 from trellis.care.models import Episode
@@ -96,7 +96,7 @@ def mentee(cast: Cast, given: str) -> Any:
 
 def trained_mentor(cast: Cast, given: str = "Mina") -> MentorProfile:
     return services.mark_mentor_training(
-        cast.coordinator_a, finished_patient(cast, given), TODAY - timedelta(days=1)
+        cast.coordinator_a, finished_patient(cast, given), today() - timedelta(days=1)
     )
 
 
@@ -105,7 +105,7 @@ def test_mentors_page_renders_with_candidates_pairings_and_proposals(
 ) -> None:
     candidate = finished_patient(cast, "Cara")
     profile = trained_mentor(cast)
-    services.pair_mentor(cast.coordinator_a, profile, mentee(cast, "Milo"), TODAY)
+    services.pair_mentor(cast.coordinator_a, profile, mentee(cast, "Milo"), today())
     due_patient(cast, "Newt")  # an active course and no mentor: a proposal
     sign_in(client, cast.coordinator_a)
     response = client.get(reverse("peers:mentors"))
@@ -126,19 +126,19 @@ def test_mark_training_bad_date_saves_nothing_good_one_saves(client: Any, cast: 
     assert bad.status_code == 400
     assert "Mentor training done on" in bad.content.decode()
     assert not MentorProfile.objects.filter(patient=candidate).exists()
-    good = client.post(url, {"action": "training", "patient": candidate.pk, "on": TODAY})
+    good = client.post(url, {"action": "training", "patient": candidate.pk, "on": today()})
     assert good.status_code == 302
-    assert MentorProfile.objects.get(patient=candidate).training_done_on == TODAY
+    assert MentorProfile.objects.get(patient=candidate).training_done_on == today()
 
 
 def test_log_contact_field_error_then_saves(client: Any, cast: Cast) -> None:
     pairing = services.pair_mentor(
-        cast.coordinator_a, trained_mentor(cast), mentee(cast, "Milo"), TODAY
+        cast.coordinator_a, trained_mentor(cast), mentee(cast, "Milo"), today()
     )
     sign_in(client, cast.coordinator_a)
     url = reverse("peers:mentors")
     p = f"c{pairing.pk}-"
-    data = {"action": "contact", "pairing": pairing.pk, p + "date": TODAY, p + "mode": "phone"}
+    data = {"action": "contact", "pairing": pairing.pk, p + "date": today(), p + "mode": "phone"}
     bad = client.post(url, {**data, p + "minutes": "500"})
     assert bad.status_code == 400
     assert "240" in bad.content.decode()
@@ -151,7 +151,7 @@ def test_log_contact_field_error_then_saves(client: Any, cast: Cast) -> None:
 def test_pair_button_refuses_a_fourth_mentee(client: Any, cast: Cast) -> None:
     profile = trained_mentor(cast)
     for name in ("Ana", "Ben", "Cy"):
-        services.pair_mentor(cast.coordinator_a, profile, mentee(cast, name), TODAY)
+        services.pair_mentor(cast.coordinator_a, profile, mentee(cast, name), today())
     fourth = mentee(cast, "Dee")
     sign_in(client, cast.coordinator_a)
     response = client.post(
@@ -177,7 +177,7 @@ def test_pair_button_pairs(client: Any, cast: Cast) -> None:
 def test_leave_circle_button(client: Any, cast: Cast) -> None:
     circle = make_circle(cast)
     patient = due_patient(cast, "Lee")
-    membership = services.join_circle(cast.coordinator_a, circle, patient, TODAY)
+    membership = services.join_circle(cast.coordinator_a, circle, patient, today())
     sign_in(client, cast.coordinator_a)
     page = client.get(reverse("peers:circle", kwargs={"circle_id": circle.pk}))
     assert page.status_code == 200
@@ -186,11 +186,11 @@ def test_leave_circle_button(client: Any, cast: Cast) -> None:
     client.post(url, {"membership": membership.pk, "on": ""})
     membership.refresh_from_db()
     assert membership.status == CircleMembership.Status.ACTIVE
-    response = client.post(url, {"membership": membership.pk, "on": TODAY})
+    response = client.post(url, {"membership": membership.pk, "on": today()})
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.status == CircleMembership.Status.LEFT
-    assert membership.left_on == TODAY
+    assert membership.left_on == today()
 
 
 def test_chart_panel_links_to_preferences(client: Any, cast: Cast) -> None:

@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.http import Http404
-from tests.peers.helpers import TODAY, circle_data, consent, due_patient, make_circle, room
+from tests.peers.helpers import circle_data, consent, due_patient, make_circle, room, today
 from tests.support import Cast
 
 from trellis.audit.models import AuditEvent
@@ -38,7 +38,7 @@ def test_create_circle_generates_weekly_meetings(cast: Cast) -> None:
         ({"video_link": "http://insecure.example.org"}, "video_link"),
         ({"format": "in_person", "room": None}, "room"),
         ({"format": "smoke"}, "format"),
-        ({"end_date": TODAY - timedelta(days=60)}, "end_date"),
+        ({"end_date": today() - timedelta(days=60)}, "end_date"),
         ({"length_minutes": 10}, "length_minutes"),
         ({"start_time": time(23, 30)}, "length_minutes"),
         ({"agreements": ""}, "agreements"),
@@ -74,7 +74,7 @@ def test_only_circle_roles_create(cast: Cast) -> None:
 def test_due_needs_consent_and_window(cast: Cast) -> None:
     due = due_patient(cast, "Ana")
     due_patient(cast, "Ben", with_consent=False)
-    episodes = services.due_episodes(cast.coordinator_a, cast.program_a, TODAY)
+    episodes = services.due_episodes(cast.coordinator_a, cast.program_a, today())
     assert [e.patient for e in episodes] == [due]
 
 
@@ -86,7 +86,7 @@ def test_matching_respects_hard_rules_and_waitlists(cast: Cast) -> None:
     b = due_patient(cast, "Bea")
     c = due_patient(cast, "Cruz", language="es")
     d = due_patient(cast, "Dee", availability=[{"weekday": 0, "start": "09:00", "end": "12:00"}])
-    view = services.run_matching(cast.coordinator_a, cast.program_a, TODAY)
+    view = services.run_matching(cast.coordinator_a, cast.program_a, today())
     proposed = {p.patient: p.circle for p in view.proposals}
     assert proposed[c] == es
     # Only one of Ana and Bea fits English (capacity 1); the identity circle is for opt-ins only.
@@ -100,7 +100,7 @@ def test_matching_respects_hard_rules_and_waitlists(cast: Cast) -> None:
 def test_identity_circle_for_opted_in(cast: Cast) -> None:
     ident = make_circle(cast, name="Identity", identity_focus="LGBTQ+")
     a = due_patient(cast, "Ana", identities=["lgbtq+"])
-    view = services.run_matching(cast.coordinator_a, cast.program_a, TODAY)
+    view = services.run_matching(cast.coordinator_a, cast.program_a, today())
     assert {p.patient: p.circle for p in view.proposals} == {a: ident}
 
 
@@ -108,18 +108,18 @@ def test_accept_requires_consent(cast: Cast) -> None:
     c = make_circle(cast)
     p = due_patient(cast, "Ana", with_consent=False)
     with pytest.raises(Conflict, match="group participation consent"):
-        services.join_circle(cast.coordinator_a, c, p, TODAY)
+        services.join_circle(cast.coordinator_a, c, p, today())
     assert not CircleMembership.objects.exists()
     consent(cast, p)
-    assert services.join_circle(cast.coordinator_a, c, p, TODAY).circle == c
+    assert services.join_circle(cast.coordinator_a, c, p, today()).circle == c
 
 
 def test_accept_never_exceeds_capacity(cast: Cast) -> None:
     c = make_circle(cast, capacity=1)
     a, b = due_patient(cast, "Ana"), due_patient(cast, "Bea")
-    services.join_circle(cast.coordinator_a, c, a, TODAY)
+    services.join_circle(cast.coordinator_a, c, a, today())
     with pytest.raises(Conflict, match="over capacity"):
-        services.join_circle(cast.coordinator_a, c, b, TODAY)
+        services.join_circle(cast.coordinator_a, c, b, today())
     assert services.enrolled_count(c) == 1
 
 
@@ -127,13 +127,13 @@ def test_accept_refuses_a_language_mismatch(cast: Cast) -> None:
     c = make_circle(cast, language="es")
     a = due_patient(cast, "Ana")
     with pytest.raises(Conflict, match="does not fit"):
-        services.join_circle(cast.coordinator_a, c, a, TODAY)
+        services.join_circle(cast.coordinator_a, c, a, today())
 
 
 def test_suggests_a_new_circle_for_a_shared_waitlist(cast: Cast) -> None:
     for name in ["Ana", "Bea", "Cy", "Dot", "Eve", "Fay"]:
         due_patient(cast, name, language="pt")
-    view = services.run_matching(cast.coordinator_a, cast.program_a, TODAY)
+    view = services.run_matching(cast.coordinator_a, cast.program_a, today())
     assert len(view.waitlist) == 6
     assert len(view.suggested) == 1
     assert view.suggested[0][0].language == "pt"
@@ -143,11 +143,11 @@ def test_attendance_and_connection_index(cast: Cast) -> None:
     c = make_circle(cast)
     a = due_patient(cast, "Ana")
     m = services.join_circle(cast.coordinator_a, c, a, c.start_date)
-    past = [x for x in Meeting.objects.filter(circle=c) if x.date <= TODAY]
+    past = [x for x in Meeting.objects.filter(circle=c) if x.date <= today()]
     assert len(past) >= 2
     services.record_attendance(cast.peer_a, c, past[0].pk, {m.pk: "present"})
     services.record_attendance(cast.peer_a, c, past[1].pk, {m.pk: "absent"})
-    summary = services.connection(a, TODAY)
+    summary = services.connection(a, today())
     assert summary.planned == len(past)
     assert summary.attended == 1
     assert summary.index == pytest.approx(1 / len(past))
@@ -163,13 +163,13 @@ def test_attendance_bad_status_saves_nothing(cast: Cast) -> None:
         services.record_attendance(cast.peer_a, c, meeting.pk, {m.pk: "sleeping"})
     with pytest.raises(InvalidInput):
         services.record_attendance(cast.peer_a, c, meeting.pk, {m.pk: "present", 99999: "present"})
-    assert services.connection(a, TODAY).attended == 0
+    assert services.connection(a, today()).attended == 0
 
 
 def test_facilitator_note_may_not_name_a_member(cast: Cast) -> None:
     c = make_circle(cast)
     a = due_patient(cast, "Ana", "Quintero")
-    services.join_circle(cast.coordinator_a, c, a, TODAY)
+    services.join_circle(cast.coordinator_a, c, a, today())
     with pytest.raises(InvalidInput) as err:
         services.add_note(cast.peer_a, c, "Ana Quintero spoke about the first session.")
     assert err.value.field == "text"
@@ -182,7 +182,7 @@ def test_facilitator_note_may_not_name_a_member(cast: Cast) -> None:
 def test_facilitator_roster_has_first_names_only(cast: Cast) -> None:
     c = make_circle(cast)
     a = due_patient(cast, "Ana", "Quintero")
-    services.join_circle(cast.coordinator_a, c, a, TODAY)
+    services.join_circle(cast.coordinator_a, c, a, today())
     _meetings, rows = services.roster(cast.peer_a, c)
     assert [r.first_name for r in rows] == ["Ana"]
     assert rows[0].full_name == ""
@@ -199,25 +199,25 @@ def test_other_facilitator_cannot_see_a_circle(cast: Cast) -> None:
 def test_mentor_needs_finished_course_opt_in_and_training(cast: Cast) -> None:
     mentor = due_patient(cast, "Max")
     with pytest.raises(Conflict):
-        services.mark_mentor_training(cast.coordinator_a, mentor, TODAY)
+        services.mark_mentor_training(cast.coordinator_a, mentor, today())
     episode = mentor.episodes.get()
     episode.phase = "completed"
     episode.save(update_fields=["phase"])
     with pytest.raises(Conflict, match="opted in"):
-        services.mark_mentor_training(cast.coordinator_a, mentor, TODAY)
+        services.mark_mentor_training(cast.coordinator_a, mentor, today())
     services.set_preferences(cast.coordinator_a, mentor, [], [], mentor_opt_in=True)
-    profile = services.mark_mentor_training(cast.coordinator_a, mentor, TODAY)
+    profile = services.mark_mentor_training(cast.coordinator_a, mentor, today())
     mentees = [due_patient(cast, n) for n in ["Ana", "Bea", "Cy", "Dot"]]
     proposals = services.propose_mentors(cast.coordinator_a, cast.program_a)
     assert len(proposals["pairs"]) == 3  # one mentor, at most 3 mentees
     pairing = None
     for m in mentees[:3]:
-        pairing = services.pair_mentor(cast.coordinator_a, profile, m, TODAY)
+        pairing = services.pair_mentor(cast.coordinator_a, profile, m, today())
     with pytest.raises(Conflict, match="most mentees"):
-        services.pair_mentor(cast.coordinator_a, profile, mentees[3], TODAY)
+        services.pair_mentor(cast.coordinator_a, profile, mentees[3], today())
     assert pairing is not None
-    services.log_contact(cast.coordinator_a, pairing, TODAY, "phone", 20)
+    services.log_contact(cast.coordinator_a, pairing, today(), "phone", 20)
     with pytest.raises(InvalidInput) as err:
-        services.log_contact(cast.coordinator_a, pairing, TODAY, "phone", 0)
+        services.log_contact(cast.coordinator_a, pairing, today(), "phone", 0)
     assert err.value.field == "minutes"
-    assert services.connection(mentees[2], TODAY).mentor_contacts == 1
+    assert services.connection(mentees[2], today()).mentor_contacts == 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from tests.peers.helpers import TODAY, due_patient, make_circle
+from tests.peers.helpers import due_patient, make_circle, today
 from tests.support import Cast, sign_in
 
 from trellis.checkin.services import issue_link
@@ -28,8 +28,8 @@ def form(cast: Cast, **over: str) -> dict[str, str]:
         "start_time": "18:00",
         "length_minutes": "90",
         "capacity": "10",
-        "start_date": TODAY.isoformat(),
-        "end_date": (TODAY + timedelta(days=56)).isoformat(),
+        "start_date": today().isoformat(),
+        "end_date": (today() + timedelta(days=56)).isoformat(),
         "agreements": "Confidentiality.",
     }
     data.update(over)
@@ -87,11 +87,11 @@ def test_facilitator_sees_first_names_and_attendance_only(client, cast: Cast) ->
     assert "+1555" not in page
     assert client.get(reverse("patients:chart", args=[a.pk])).status_code == 404
     assert client.get(reverse("peers:matching")).status_code == 404
-    meeting = Meeting.objects.filter(circle=c, date__lte=TODAY).first()
+    meeting = Meeting.objects.filter(circle=c, date__lte=today()).first()
     membership = CircleMembership.objects.get()
     url = reverse("peers:attendance", args=[c.pk, meeting.pk])
     assert client.post(url, {f"member-{membership.pk}": "present"}).status_code == 302
-    assert services.connection(a, TODAY).attended == 1
+    assert services.connection(a, today()).attended == 1
     response = client.post(reverse("peers:circle", args=[c.pk]), {"text": "Ana Quintero cried"})
     assert response.status_code == 400
     assert "full name" in response.content.decode()
