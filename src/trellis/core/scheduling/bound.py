@@ -68,23 +68,10 @@ def solo_feasible(grid: Grid, patient: Patient, time_limit: float = 5.0) -> bool
 def upper_bound(instance: Instance, time_limit: float = 20.0) -> Bound:
     """Upper bound on whole courses completable in ``instance``; see the module docstring."""
     g = build_grid(instance)
-    h = g.horizon
-    chairs = [sum(1 for c in g.chairs if g.room_run[c][t] > 0) for t in range(h)]
-    dose_cap = [min(chairs[t], g.nurse_capacity[t]) for t in range(h)]
-    esk_cap = [dose_cap[t] if g.prescriber_run[t] > 0 else 0 for t in range(h)]
-    rooms = [sum(1 for r in g.therapy_rooms if g.room_run[r][t] > 0) for t in range(h)]
+    dose_cap, esk_cap = g.dose_capacity()
     languages = sorted({p.language for p in instance.patients})
-
-    def therapists(lang: str | None) -> list[int]:
-        ids = [
-            s
-            for s in g.therapists
-            if lang is None or lang in (instance.staff_member(s) or _NO).languages
-        ]
-        return [min(rooms[t], sum(1 for s in ids if g.staff_run[s][t] > 0)) for t in range(h)]
-
-    therapy_cap = therapists(None)
-    lang_cap = {lang: therapists(lang) for lang in languages}
+    therapy_cap = g.therapy_capacity()
+    lang_cap = {lang: g.therapy_capacity(lang) for lang in languages}
 
     candidates = [p for p in instance.patients if solo_feasible(g, p)]
     m = cp_model.CpModel()
@@ -161,10 +148,3 @@ def upper_bound(instance: Instance, time_limit: float = 20.0) -> Bound:
         optimal=optimal,
         solo_feasible=len(candidates),
     )
-
-
-class _NoStaff:
-    languages: frozenset[str] = frozenset()
-
-
-_NO = _NoStaff()

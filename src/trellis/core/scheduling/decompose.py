@@ -354,10 +354,8 @@ def construct(
     updated with the courses placed. Each day's packing gets at most ``day_time_limit`` seconds
     and the therapy orders ``therapy_time``, both cut to fit ``deadline`` (a
     ``time.perf_counter()`` value)."""
-    from trellis.core.scheduling.master import _capacities
-
     spd = grid.spd
-    _, dose_cap, _ = _capacities(grid)
+    dose_cap, _ = grid.dose_capacity()
     options: dict[str, DoseOptions] = {}
     per_day: dict[int, list[tuple[DoseOptions, int, int]]] = defaultdict(list)
     for pid, ks in days.items():

@@ -67,6 +67,31 @@ class Grid:
                 free[t] = False
         return free
 
+    def dose_capacity(self) -> tuple[list[int], list[int]]:
+        """Per slot, in an empty clinic: (doses that may be in progress = min(free chairs, nurse
+        ratio × nurses on duty), the same where a prescriber is on site for esketamine)."""
+        h = self.horizon
+        chairs = [sum(1 for c in self.chairs if self.room_run[c][t] > 0) for t in range(h)]
+        dose = [min(chairs[t], self.nurse_capacity[t]) for t in range(h)]
+        esk = [dose[t] if self.prescriber_run[t] > 0 else 0 for t in range(h)]
+        return dose, esk
+
+    def therapy_capacity(self, language: str | None = None) -> list[int]:
+        """Per slot, in an empty clinic: therapy sessions that may be in progress = min(free
+        therapy rooms, free therapists who speak ``language`` (any language when None))."""
+        ids = [
+            s
+            for s in self.therapists
+            if language is None or language in _member(self.instance, s).languages
+        ]
+        return [
+            min(
+                sum(1 for r in self.therapy_rooms if self.room_run[r][t] > 0),
+                sum(1 for s in ids if self.staff_run[s][t] > 0),
+            )
+            for t in range(self.horizon)
+        ]
+
     def eligible_therapists(self, patient: Patient) -> list[str]:
         return [
             sid

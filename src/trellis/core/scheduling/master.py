@@ -151,14 +151,6 @@ class Master:
     y: dict[tuple[str, int, int], pywraplp.Variable]  # (patient, dose index, day)
 
 
-def _capacities(grid: Grid) -> tuple[list[int], list[int], list[int]]:
-    h = grid.horizon
-    chairs = [sum(1 for c in grid.chairs if grid.room_run[c][t] > 0) for t in range(h)]
-    dose_cap = [min(chairs[t], grid.nurse_capacity[t]) for t in range(h)]
-    esk_cap = [dose_cap[t] if grid.prescriber_run[t] > 0 else 0 for t in range(h)]
-    return chairs, dose_cap, esk_cap
-
-
 def _count_cap(
     grid: Grid,
     day: int,
@@ -225,7 +217,7 @@ def build_master(
         o = dose_options(g, p)
         if o is not None:
             options[p.id] = o
-    _, dose_cap, esk_cap = _capacities(g)
+    dose_cap, esk_cap = g.dose_capacity()
     if background is not None:
         dose_cap = [max(0, c - b) for c, b in zip(dose_cap, background, strict=True)]
         esk_cap = [min(e, c) for e, c in zip(esk_cap, dose_cap, strict=True)]
@@ -280,14 +272,13 @@ def build_master(
             if count < len(inside):
                 solver.Add(sum(v for _, v in inside) <= count)
 
-    _therapy_rows(instance, g, solver, options, x)
+    _therapy_rows(g, solver, options, x)
     w = weights or {}
     solver.Maximize(sum(w.get(pid, 1.0) * v for pid, v in x.items()))
     return Master(solver, options, x, y)
 
 
 def _therapy_rows(
-    instance: Instance,
     g: Grid,
     solver: pywraplp.Solver,
     options: dict[str, DoseOptions],
@@ -295,16 +286,6 @@ def _therapy_rows(
 ) -> None:
     """Therapy slots (preparation + integration) within the capacity from each release day on,
     overall and per language: min(free therapy rooms, free suitable therapists) per slot."""
-    h = g.horizon
-    rooms = [sum(1 for r in g.therapy_rooms if g.room_run[r][t] > 0) for t in range(h)]
-
-    def cap(lang: str | None) -> list[int]:
-        ids = [
-            s
-            for s in g.therapists
-            if lang is None or lang in getattr(instance.staff_member(s), "languages", ())
-        ]
-        return [min(rooms[t], sum(1 for s in ids if g.staff_run[s][t] > 0)) for t in range(h)]
 
     def demand(o: DoseOptions) -> int:
         t = o.track
@@ -313,9 +294,9 @@ def _therapy_rows(
             + g.slots(t.integration_minutes) * t.dose_count
         )
 
-    caps: dict[str | None, list[int]] = {None: cap(None)}
+    caps: dict[str | None, list[int]] = {None: g.therapy_capacity()}
     for language in sorted({o.patient.language for o in options.values()}):
-        caps[language] = cap(language)
+        caps[language] = g.therapy_capacity(language)
     releases = sorted({max(0, o.patient.release_day) for o in options.values()})
     for lang, profile in caps.items():
         for r in releases:
