@@ -219,13 +219,6 @@ class PatientDaysForm(forms.Form):
                 error_messages={"required": _("Choose one of the options.")},
             )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        picked = [v for k, v in data.items() if k.startswith("day_")]
-        if picked and len(picked) == len(self.fields) and all(v == "none" for v in picked):
-            raise forms.ValidationError(_("Choose at least one day you can come."))
-        return data
-
     def choices(self) -> dict[int, str]:
         return {
             int(k.removeprefix("day_")): v

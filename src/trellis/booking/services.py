@@ -42,9 +42,8 @@ from trellis.core.scheduling.generate import default_tracks
 from trellis.core.scheduling.model import WEEKDAYS, Instance, Plan
 from trellis.core.scheduling.repair import repair
 from trellis.notify.jobs import periodic_job
-from trellis.notify.services import message_patient, queued
+from trellis.notify.services import message_patient, unsent_channels
 from trellis.patients.models import Patient
-from trellis.patients.services import reminder_contacts
 
 # Coordinators and admins plan and accept; other clinical staff read (issue 9).
 PLANNER_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR})
@@ -337,21 +336,39 @@ def set_availability(
     program = patient.program
     require_roles(user, program, PLANNER_ROLES)
     _check_weekday_pairs(windows, "until", _("'Until' must be after 'from'."))
+    return _store_availability(patient, windows, request=request, actor=user)
+
+
+def _store_availability(
+    patient: Patient,
+    windows: Mapping[int, tuple[time, time] | None],
+    *,
+    request: HttpRequest | None,
+    actor: Any = None,
+    actor_username: str = "",
+    via: str = "",
+) -> list[PatientAvailability]:
+    """Replace the patient's windows with ``windows`` (checked by the caller) and audit it."""
+    program = patient.program
     PatientAvailability.objects.filter(program=program, patient=patient).delete()
     rows = PatientAvailability.objects.bulk_create(
         PatientAvailability(program=program, patient=patient, weekday=wd, start=p[0], end=p[1])
         for wd, p in sorted(windows.items())
         if p is not None
     )
+    detail: dict[str, Any] = {"weekdays": [wd for wd, p in sorted(windows.items()) if p]}
+    if via:
+        detail["via"] = via
     record(
         action=Action.UPDATE,
         request=request,
-        actor=user,
+        actor=actor,
+        actor_username=actor_username,
         program=program,
         patient_id=patient.pk,
         object_type="booking.availability",
         object_id=str(patient.pk),
-        detail={"weekdays": [wd for wd, p in sorted(windows.items()) if p is not None]},
+        detail=detail,
     )
     return rows
 
@@ -368,6 +385,16 @@ def open_days(program: Program) -> dict[int, tuple[time, time]]:
     return rows or dict.fromkeys(range(5), DEFAULT_HOURS)
 
 
+def _choice_window(choice: str, opens: time, closes: time) -> tuple[time, time] | None:
+    """The window a plain choice stands for on a day the clinic opens ``opens``–``closes``."""
+    pair = {
+        "any": (opens, closes),
+        "morning": (opens, min(closes, MIDDAY)),
+        "afternoon": (max(opens, MIDDAY), closes),
+    }.get(choice)
+    return pair if pair is not None and pair[0] < pair[1] else None
+
+
 def day_choices_of(patient: Patient) -> dict[int, str]:
     """The patient's windows read back as the plain choices ("any" when nothing fits)."""
     hours = open_days(patient.program)
@@ -378,14 +405,8 @@ def day_choices_of(patient: Patient) -> dict[int, str]:
     out: dict[int, str] = {}
     for wd, (opens, closes) in hours.items():
         pair = by_day.get(wd)
-        if pair is None:
-            out[wd] = "none"
-        elif pair == (opens, min(closes, MIDDAY)):
-            out[wd] = "morning"
-        elif pair == (max(opens, MIDDAY), closes):
-            out[wd] = "afternoon"
-        else:
-            out[wd] = "any"
+        named = [c for c in ("morning", "afternoon") if pair == _choice_window(c, opens, closes)]
+        out[wd] = "none" if pair is None else (named[0] if named else "any")
     return out
 
 
@@ -405,36 +426,18 @@ def set_availability_by_patient(
     if bad:
         raise InvalidInput(f"day_{bad[0]}", _("Choose one of the options."))
     if choices and all(c == "none" for c in choices.values()):
-        raise InvalidInput("day_0", _("Choose at least one day you can come."))
+        raise InvalidInput("days", _("Choose at least one day you can come."))
     windows: dict[int, tuple[time, time] | None] = {}
     if any(c != "any" for c in choices.values()):
         for wd, (opens, closes) in hours.items():
-            c = choices.get(wd, "any")
-            pair = {
-                "any": (opens, closes),
-                "morning": (opens, min(closes, MIDDAY)),
-                "afternoon": (max(opens, MIDDAY), closes),
-            }.get(c)
-            windows[wd] = pair if pair is not None and pair[0] < pair[1] else None
-    PatientAvailability.objects.filter(program=patient.program, patient=patient).delete()
-    rows = PatientAvailability.objects.bulk_create(
-        PatientAvailability(
-            program=patient.program, patient=patient, weekday=wd, start=p[0], end=p[1]
-        )
-        for wd, p in sorted(windows.items())
-        if p is not None
-    )
-    record(
-        action=Action.UPDATE,
+            windows[wd] = _choice_window(choices.get(wd, "any"), opens, closes)
+    return _store_availability(
+        patient,
+        windows,
         request=request,
-        program=patient.program,
-        patient_id=patient.pk,
-        object_type="booking.availability",
-        object_id=str(patient.pk),
         actor_username=f"patient:{patient.pk}",
-        detail={"via": "check-in link", "weekdays": sorted(w for w, p in windows.items() if p)},
+        via="check-in link",
     )
-    return rows
 
 
 def _patient_windows(program: Program, patient: Patient) -> list[dict[str, Any]] | None:
@@ -971,6 +974,7 @@ def accept(
     proposal.accepted_at = now
     proposal.save(update_fields=["accepted_by", "accepted_at"])
     by_patient: dict[Any, list[Appointment]] = defaultdict(list)
+    lead = timedelta(hours=settings_of(program).reminder_hours)
     for appt in made:
         record(
             action=Action.CREATE,
@@ -981,7 +985,7 @@ def accept(
             obj=appt,
         )
         by_patient[appt.patient_id].append(appt)
-        if appt.start <= now + timedelta(hours=settings_of(program).reminder_hours):
+        if appt.start <= now + lead:
             send_reminder(appt)  # due already; the periodic job sends the rest on time
     for appts in by_patient.values():
         send_confirmation(proposal, appts[0].patient, appts)
@@ -1021,15 +1025,19 @@ def send_reminder(appt: Appointment) -> list[tuple[str, str]]:
     """Queue one reminder per consented channel; once per appointment and time (a moved
     appointment gets a new one)."""
     subject, body = reminder_text(appt)
-    stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
     return message_patient(
         program=appt.program,
         patient=appt.patient,
         subject=subject,
         body=body,
         purpose="appointment",
-        dedupe=f"booking:{appt.pk}:{stamp}",
+        dedupe=_reminder_dedupe(appt),
     )
+
+
+def _reminder_dedupe(appt: Appointment) -> str:
+    stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
+    return f"booking:{appt.pk}:{stamp}"
 
 
 def confirmation_text(
@@ -1132,9 +1140,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
     for appt in due:
         if appt.start > now + leads.get(appt.program_id, REMINDER_LEAD):
             continue  # not yet: this program reminds closer to the time
-        stamp = _local(appt.program, appt.start).strftime("%Y%m%d%H%M")
-        keys = [f"booking:{appt.pk}:{stamp}:{c}" for c, _a in reminder_contacts(appt.patient)]
-        if not keys or queued(appt.program, keys) == set(keys):
+        if not unsent_channels(appt.program, appt.patient, _reminder_dedupe(appt)):
             continue  # no consented channel, or already reminded
         sent = send_reminder(appt)
         record(

@@ -71,13 +71,18 @@ def enqueue(
     return message
 
 
-def queued(program: Program, dedupe_keys: list[str]) -> set[str]:
-    """Which of ``dedupe_keys`` already have a message in the program's outbox."""
-    return set(
-        OutboxMessage.objects.filter(program=program, dedupe_key__in=dedupe_keys).values_list(
-            "dedupe_key", flat=True
-        )
+def unsent_channels(program: Program, patient: Patient, dedupe: str) -> list[tuple[str, str]]:
+    """The (channel, address) pairs :func:`message_patient` would still queue for ``dedupe``:
+    consented channels with no message under that key yet."""
+    from trellis.patients.services import reminder_contacts
+
+    contacts = reminder_contacts(patient)
+    done = set(
+        OutboxMessage.objects.filter(
+            program=program, dedupe_key__in=[f"{dedupe}:{c}" for c, _a in contacts]
+        ).values_list("dedupe_key", flat=True)
     )
+    return [(c, a) for c, a in contacts if f"{dedupe}:{c}" not in done]
 
 
 def message_patient(
