@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils import timezone
+
 # --- the named cast (STYLE.md habit 6) ------------------------------------------------------
 # Program A (Riverbend) and program B (Lakeside). Nora the nurse, Theo the therapist, Ada the
 # admin and Cole the coordinator work in A; Bea coordinates B and must get 404 for A's patients;
@@ -79,3 +81,9 @@ def sign_in(client: Any, user: Any) -> Any:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def today() -> date:
+    """The clinic's date when the test runs (a module-level constant would go stale in a run
+    that crosses midnight in the clinic's time zone)."""
+    return timezone.localdate()

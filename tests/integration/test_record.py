@@ -3,13 +3,13 @@ author, the journal kept to the patient until shared, social needs and transport
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.http import Http404
 from django.utils import timezone
 from tests.integration.helpers import at, give_dose, ready_episode, with_plan
-from tests.support import Cast
+from tests.support import Cast, today
 
 from trellis.alerts.models import Alert
 from trellis.audit.models import AuditEvent
@@ -20,12 +20,6 @@ from trellis.core.integration_rules import CommitmentReview
 from trellis.integration import services
 from trellis.integration.demo import NO_NEEDS
 from trellis.integration.models import Commitment
-
-
-def today() -> date:
-    """The clinic's date when the test runs (a module-level constant would go stale in a run
-    that crosses midnight in the clinic's time zone)."""
-    return timezone.localdate()
 
 
 def dosed_episode(cast: Cast, doses: int = 2) -> object:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from tests.integration.helpers import PLAN, at, give_dose, ready_episode, with_plan
-from tests.support import Cast, sign_in
+from tests.support import Cast, sign_in, today
 
 from trellis.audit.models import AuditEvent
 from trellis.checkin.services import issue_link
 from trellis.integration import services
-
-
-def today() -> date:
-    """The clinic's date when the test runs (a module-level constant would go stale in a run
-    that crosses midnight in the clinic's time zone)."""
-    return timezone.localdate()
 
 
 def dosed(cast: Cast) -> Any:

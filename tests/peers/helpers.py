@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from django.utils import timezone
-from tests.support import PATIENT_DATA, Cast
+from tests.support import PATIENT_DATA, Cast, today
 
 from trellis.accounts.models import Room, Site
 from trellis.care import services as care
@@ -14,13 +13,6 @@ from trellis.care.models import EpisodeEvent
 from trellis.patients.models import Consent, ConsentKind
 from trellis.patients.services import register_patient
 from trellis.peers import services
-
-
-def today() -> date:
-    """The clinic's date when the test runs (a module-level constant would go stale in a run
-    that crosses midnight in the clinic's time zone)."""
-    return timezone.localdate()
-
 
 EVENINGS = [{"weekday": d, "start": "17:00", "end": "21:00"} for d in range(7)]
 
