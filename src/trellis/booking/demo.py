@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from trellis.accounts.models import Membership, Role
 from trellis.booking import services
 from trellis.booking.models import StaffRota
 from trellis.patients.services import patients_in_program
@@ -23,15 +22,7 @@ PLAN_DAYS = 28  # whole courses (6-8 doses twice weekly) need about four weeks
 @demo_seeder(stage=40)
 def seed_booking(ctx: DemoContext) -> None:
     program = ctx.program
-    planner = next(
-        (
-            m.user
-            for m in Membership.objects.filter(program=program, role=Role.COORDINATOR)
-            .select_related("user")
-            .order_by("user__username")
-        ),
-        None,
-    )
+    planner = ctx.staff.get("cora.coordinator")
     if planner is None:
         return
     if not services.clinic_hours(program).exists():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from trellis.accounts.models import Membership, Role, Room
+from trellis.accounts.models import Room
 from trellis.core.errors import TrellisError
 from trellis.patients.models import ConsentKind
 from trellis.patients.services import add_consent, has_active_consent
@@ -23,15 +23,7 @@ def seed_peers(ctx: DemoContext) -> None:
     program = ctx.program
     if Circle.objects.filter(program=program).exists():
         return
-    coordinator = next(
-        (
-            m.user
-            for m in Membership.objects.filter(program=program, role=Role.COORDINATOR)
-            .select_related("user")
-            .order_by("user__username")
-        ),
-        None,
-    )
+    coordinator = ctx.staff.get("cora.coordinator")
     facilitator = ctx.staff.get("pat.peer")
     if coordinator is None or facilitator is None:
         return
