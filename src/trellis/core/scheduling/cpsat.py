@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from trellis.core.errors import Conflict
+from trellis.core.scheduling.cumulative import add_profile_cumulative, segments
 from trellis.core.scheduling.decompose import master_guided
 from trellis.core.scheduling.grid import Grid, build_grid
 from trellis.core.scheduling.model import Appointment, Instance, Patient, Plan, Track
@@ -73,19 +74,6 @@ class _Course:
     wait: cp_model.IntVar | None = None
     first_day: cp_model.IntVar | None = None
     dose_days: dict[int, cp_model.IntVar] = field(default_factory=dict)
-
-
-def _segments(profile: list[int]) -> Iterable[tuple[int, int, int]]:
-    """Maximal runs (start, length, value) of a per-slot profile with value > 0."""
-    t, n = 0, len(profile)
-    while t < n:
-        v = profile[t]
-        u = t
-        while u < n and profile[u] == v:
-            u += 1
-        if v > 0:
-            yield t, u - t, v
-        t = u
 
 
 class Background:
@@ -269,7 +257,7 @@ class Model:
             )
             for t in range(h)
         ]
-        self._cumulative(doses, cap_profile, "dose")
+        add_profile_cumulative(m, doses, cap_profile, "dose")
         rooms_free = [
             max(
                 0,
@@ -278,29 +266,15 @@ class Model:
             )
             for t in range(h)
         ]
-        self._cumulative(therapy, rooms_free, "therapy")
+        add_profile_cumulative(m, therapy, rooms_free, "therapy")
         for sid, intervals in per_therapist.items():
             if not intervals:
                 continue
             busy = [1 if g.staff_run[sid][t] == 0 or self.bg.staff[sid][t] else 0 for t in range(h)]
             fixed = [
-                m.new_interval_var(s, n, s + n, f"off_{sid}_{s}") for s, n, _ in _segments(busy)
+                m.new_interval_var(s, n, s + n, f"off_{sid}_{s}") for s, n, _ in segments(busy)
             ]
             m.add_no_overlap(intervals + fixed)
-
-    def _cumulative(
-        self, intervals: list[cp_model.IntervalVar], capacity: list[int], name: str
-    ) -> None:
-        if not intervals:
-            return
-        top = max(capacity) if capacity else 0
-        blocked = [top - c for c in capacity]
-        fixed = [
-            self.m.new_interval_var(s, n, s + n, f"{name}_cap_{s}")
-            for s, n, _ in _segments(blocked)
-        ]
-        demands = [1] * len(intervals) + [v for _, _, v in _segments(blocked)]
-        self.m.add_cumulative(intervals + fixed, demands, max(top, 0))
 
     # ------------------------------------------------------------------ hints / results
     def hint(self, plan_appts: Iterable[Appointment]) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from trellis.core.scheduling.cumulative import add_profile_cumulative
 from trellis.core.scheduling.grid import Grid
 from trellis.core.scheduling.master import DoseOptions, dose_options
 from trellis.core.scheduling.model import Appointment, Instance, Patient
@@ -53,7 +54,7 @@ def pack_day(
     m = cp_model.CpModel()
     spd = grid.spd
     lo = day * spd
-    ivs, demands, keep = [], [], []
+    ivs, keep = [], []
     starts: dict[tuple[str, int], cp_model.IntVar] = {}
     present: dict[tuple[str, int], cp_model.IntVar] = {}
     for o, k, weight in doses:
@@ -65,11 +66,10 @@ def pack_day(
         x = m.new_bool_var(f"x_{key}")
         starts[key], present[key] = s, x
         ivs.append(m.new_optional_fixed_size_interval_var(s, o.dur, x, f"i_{key}"))
-        demands.append(1)
         keep.append((x, weight))
     if not ivs:
         return {}, {}
-    _profile(m, ivs, demands, capacity, lo, "dose")
+    add_profile_cumulative(m, ivs, capacity, "dose", lo)
     session_vars: dict[tuple[str, str, int], cp_model.IntVar] = {}
     if tied and therapy_cap:
         by_lang: dict[str | None, list[cp_model.IntervalVar]] = defaultdict(list)
@@ -98,7 +98,7 @@ def pack_day(
         for lang, group in by_lang.items():
             cap = therapy_cap.get(lang)
             if cap is not None and group:
-                _profile(m, group, [1] * len(group), cap, lo, f"therapy_{lang}")
+                add_profile_cumulative(m, group, cap, f"therapy_{lang}", lo)
     m.maximize(sum(w * x for x, w in keep))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
@@ -116,26 +116,6 @@ def pack_day(
         if any(q == key[0] and solver.boolean_value(x) for (q, _), x in present.items())
     }
     return placed, at
-
-
-def _profile(
-    m: cp_model.CpModel,
-    intervals: list[cp_model.IntervalVar],
-    demands: list[int],
-    capacity: list[int],
-    lo: int,
-    name: str,
-) -> None:
-    """A cumulative with a per-slot capacity (slots ``lo …``): the dips are fixed intervals."""
-    top = max(capacity) if capacity else 0
-    fixed = [
-        (m.new_interval_var(lo + t, 1, lo + t + 1, f"{name}_{t}"), top - c)
-        for t, c in enumerate(capacity)
-        if top - c > 0
-    ]
-    m.add_cumulative(
-        intervals + [iv for iv, _ in fixed], demands + [v for _, v in fixed], max(0, top)
-    )
 
 
 @dataclass
