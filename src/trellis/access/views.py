@@ -33,6 +33,7 @@ from trellis.core import equity as core_equity
 from trellis.core.errors import InvalidInput
 from trellis.patients import services as patient_services
 from trellis.patients.models import Patient
+from trellis.web.forms import show_input_error
 from trellis.web.http import TrellisRequest
 
 PRINT_LANGUAGES = ("en", "es")
@@ -69,7 +70,7 @@ def fee(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
                     request=request,
                 )
             except InvalidInput as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+                show_input_error(form, exc)
             else:
                 messages.success(request, _("Fee assessment recorded."))
                 return redirect("access:fee", patient_id=patient.pk)

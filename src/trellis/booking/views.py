@@ -30,6 +30,7 @@ from trellis.checkin.models import CheckInLink
 from trellis.checkin.views import checkin_view
 from trellis.core.errors import Conflict, InvalidInput
 from trellis.patients.services import get_patient
+from trellis.web.forms import show_input_error
 from trellis.web.http import TrellisRequest
 
 
@@ -87,8 +88,7 @@ def setup(request: TrellisRequest) -> HttpResponse:
                     request=request,
                 )
             except InvalidInput as exc:
-                field = exc.field if exc.field in settings_form.fields else "nurse_ratio"
-                settings_form.add_error(field, exc.detail)
+                show_input_error(settings_form, exc, "nurse_ratio")
             else:
                 messages.success(request, _("Clinic hours and nurse ratio saved."))
                 return redirect("booking:setup")
@@ -110,8 +110,7 @@ def setup(request: TrellisRequest) -> HttpResponse:
                     request=request,
                 )
             except InvalidInput as exc:
-                field = exc.field if exc.field in rota_form.fields else "role"
-                rota_form.add_error(field, exc.detail)
+                show_input_error(rota_form, exc, "role")
             else:
                 messages.success(request, _("Rota window added."))
                 return redirect("booking:setup")
@@ -154,7 +153,7 @@ def plan(request: TrellisRequest) -> HttpResponse:
                 request=request,
             )
         except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+            show_input_error(form, exc)
         else:
             return redirect("booking:proposal", proposal_id=proposal.pk)
     context = {
@@ -251,8 +250,7 @@ def availability(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse
             try:
                 services.set_availability(request.user, patient, form.pairs(), request=request)
             except InvalidInput as exc:
-                field = exc.field if exc.field in form.fields else None
-                form.add_error(field, exc.detail)
+                show_input_error(form, exc)
             else:
                 messages.success(request, _("Availability saved."))
                 return redirect("patients:chart", patient_id=patient.pk)
@@ -283,7 +281,7 @@ def patient_availability(request: HttpRequest, link: CheckInLink) -> HttpRespons
         try:
             services.set_availability_by_patient(link, form.choices(), request=request)
         except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+            show_input_error(form, exc)
         else:
             url = reverse("booking:patient_availability", args=[token])
             return redirect(f"{url}?saved=1&lang={translation.get_language()}")

@@ -26,6 +26,7 @@ from trellis.measures import services
 from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
 from trellis.measures.panels import panel_context
 from trellis.patients.services import get_patient
+from trellis.web.forms import show_input_error
 from trellis.web.http import TrellisRequest
 
 # --- patient pages ------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
                 request=request,
             )
         except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+            show_input_error(form, exc)
         else:
             if request.htmx:
                 return _page(request, patient, notice=_("Score saved."))

@@ -33,6 +33,7 @@ from trellis.peers.forms import (
 from trellis.peers.models import (
     Attendance,
 )
+from trellis.web.forms import show_input_error
 from trellis.web.http import TrellisRequest
 
 
@@ -68,9 +69,7 @@ def create(request: TrellisRequest) -> HttpResponse:
         try:
             circle = services.create_circle(request.user, program, dict(form.cleaned_data))
         except InvalidInput as exc:
-            form.add_error(
-                exc.field if exc.field in form.fields else None, str(exc).split(": ", 1)[-1]
-            )
+            show_input_error(form, exc)
         else:
             messages.success(request, _("Circle created with its weekly meetings."))
             return redirect("peers:circle", circle_id=circle.pk)
@@ -157,10 +156,6 @@ def matching(request: TrellisRequest) -> HttpResponse:
     )
 
 
-def _form_error(form: Any, exc: InvalidInput) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc).split(": ", 1)[-1])
-
-
 @staff_view(CLINICAL_ROLES, patient_data=True)
 def preferences(request: TrellisRequest, patient_id: UUID) -> HttpResponse:
     program = _program(request)
@@ -194,7 +189,7 @@ def preferences(request: TrellisRequest, patient_id: UUID) -> HttpResponse:
                 form.cleaned_data["mentor_opt_in"],
             )
         except InvalidInput as exc:
-            _form_error(form, exc)
+            show_input_error(form, exc)
         else:
             messages.success(request, _("Peer preferences saved."))
             return redirect("peers:preferences", patient_id=patient.pk)
@@ -252,7 +247,7 @@ def mentors(request: TrellisRequest) -> HttpResponse:
                             request.user, pairing, d["date"], d["mode"], d["minutes"], d["note"]
                         )
                     except InvalidInput as exc:
-                        _form_error(form, exc)
+                        show_input_error(form, exc)
                     else:
                         messages.success(request, _("Contact logged."))
                         return redirect("peers:mentors")
