@@ -99,6 +99,26 @@ def episodes_of(user: Any, patient: Patient) -> QuerySet[Episode]:
     return qs
 
 
+def current_episode(patient: Patient) -> Episode | None:
+    """The patient's current course: the latest active one, else the latest (for the patient's
+    own pages, which have no staff user to scope by: the patient's own courses only)."""
+    owner: Any = patient
+    episodes: QuerySet[Episode] = owner.episodes.order_by("-start_date", "-created_at")
+    active: Episode | None = episodes.exclude(phase__in=["completed", "withdrawn"]).first()
+    return active or episodes.first()
+
+
+def packaged_track_of(episode: Episode) -> str:
+    """The packaged track an episode's track is (or was copied from): ``iv-trd`` for a
+    program's adapted ``riverbend-iv-trd``, so that per-track content applies to copies too."""
+    if episode.protocol_id in {p.id for p in list_protocols()}:
+        return episode.protocol_id
+    row = ProgramProtocol.objects.filter(
+        program=episode.program, protocol_id=episode.protocol_id
+    ).first()
+    return (row.based_on or episode.protocol_id) if row is not None else episode.protocol_id
+
+
 def get_episode(
     user: Any, episode_id: Any, *, request: HttpRequest | None = None, audit: bool = True
 ) -> Episode:

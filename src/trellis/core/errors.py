@@ -6,6 +6,9 @@ fragment, a JSON problem or a FHIR OperationOutcome; the CLI prints them as one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class TrellisError(Exception):
     """Base class of every error Trellis raises on purpose."""
@@ -22,6 +25,34 @@ class InvalidInput(TrellisError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.detail = message
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """One problem in one data file (a protocol track, a guide): file, field and problem."""
+
+    file: str
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.problem}"
+
+
+class FileInvalid(InvalidInput):
+    """A data file failed validation; ``errors`` lists every problem found.
+
+    Raised as an :class:`InvalidInput` whose field is the file name, so that the CLI prints the
+    first problem as one line (``iv-trd.yaml: doses.count: …``).
+    """
+
+    def __init__(self, errors: Sequence[FileProblem]) -> None:
+        if not errors:
+            raise ValueError(f"{type(self).__name__} needs at least one error")
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(first.file, f"{first.field}: {first.problem}{more}")
+        self.errors: tuple[FileProblem, ...] = tuple(errors)
 
 
 class NotAllowed(TrellisError):

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 
-from trellis.core.errors import InvalidInput
+from trellis.core.errors import FileInvalid, FileProblem, InvalidInput
 
 DATA_PACKAGE = "trellis.core"
 DATA_DIR = ("data", "protocols")
@@ -49,6 +49,7 @@ REQUIREMENTS: Mapping[str, str] = {
     "part2_consent": "42 CFR Part 2 consent for substance-use records (CLINICAL.md §6)",
     "mood_stabiliser_documented": "a mood stabiliser documented (Bahji 2021; CLINICAL.md §6)",
     "consent_to_touch_documented": "consent to touch discussed and documented (trauma-informed)",
+    "preparation_teach_back": "the preparation guide read and its teach-back questions answered",
 }
 
 #: Cultural and access adaptations that layer on any track (exact names).
@@ -71,32 +72,13 @@ _DRUG_ROUTES: Mapping[str, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class ProtocolError:
-    """One problem in one protocol file."""
-
-    file: str
-    field: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.problem}"
+#: One problem in one protocol file (file, field, problem).
+ProtocolError = FileProblem
 
 
-class ProtocolInvalid(InvalidInput):
-    """A protocol file failed validation; ``errors`` lists every problem found.
-
-    Raised as an :class:`InvalidInput` whose field is the file name, so that the CLI prints the
-    first problem as one line (``iv-trd.yaml: doses.count: …``).
-    """
-
-    def __init__(self, errors: Sequence[ProtocolError]) -> None:
-        if not errors:
-            raise ValueError("ProtocolInvalid needs at least one error")
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(first.file, f"{first.field}: {first.problem}{more}")
-        self.errors: tuple[ProtocolError, ...] = tuple(errors)
+class ProtocolInvalid(FileInvalid):
+    """A protocol file failed validation; ``errors`` lists every problem found (the CLI prints
+    each as one line, the first naming the file and the field)."""
 
 
 @dataclass(frozen=True)

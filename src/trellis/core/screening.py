@@ -161,6 +161,7 @@ class FirstDoseFacts:
     part2_consent: bool = False
     mood_stabiliser_documented: bool = False
     consent_to_touch_documented: bool = False
+    teach_back_answered: bool = False
     preparation_sessions_done: int = 0
     hours_since_referral: float | None = None
 
@@ -171,6 +172,7 @@ _REQUIREMENT_FACT: Mapping[str, str] = {
     "part2_consent": "part2_consent",
     "mood_stabiliser_documented": "mood_stabiliser_documented",
     "consent_to_touch_documented": "consent_to_touch_documented",
+    "preparation_teach_back": "teach_back_answered",
 }
 assert set(_REQUIREMENT_FACT) == set(REQUIREMENTS)
 
@@ -184,7 +186,8 @@ def first_dose_blockers(
     - each of ``requirements_before_first_dose`` not on file: REMS patient enrolment before the
       first treatment (Spravato REMS, CLINICAL.md §4), safety plan (e.g. ``esketamine-suicidal``
       refuses dose 1 without one), 42 CFR Part 2 consent (CLINICAL.md §6), mood stabiliser on the
-      bipolar track (Bahji 2021, CLINICAL.md §6), consent to touch (trauma tracks);
+      bipolar track (Bahji 2021, CLINICAL.md §6), consent to touch (trauma tracks), the
+      preparation guide's teach-back answered (issue 17; a track may require it);
     - fewer preparation sessions than the track (plus ``extra_preparation`` from adaptations,
       e.g. 1 for ``medical-distrust``) requires.
 

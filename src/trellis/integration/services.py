@@ -52,6 +52,9 @@ from trellis.patients.models import Patient
 # Who writes what (issue 8). Reading the shared record: every clinical role (the care team).
 SAFETY_PLAN_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.NURSE})
 PREPARATION_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER})
+# Other apps add to the therapist's preparation page: callable(request, patient, episode) ->
+# {"title", "template", "context"} | None (e.g. the guides app: what the patient misunderstood).
+PREPARATION_PANELS: list[Callable[[Any, Patient, Episode], dict[str, Any] | None]] = []
 OBSERVER_ROLES = frozenset({Role.NURSE, Role.THERAPIST, Role.PRESCRIBER})
 NOTE_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER})
 PROCESS_NOTE_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER})
@@ -334,11 +337,7 @@ def add_experience_note(
 
 def _patient_episode(patient: Patient) -> Episode | None:
     """The patient's current course (active first, else the latest)."""
-    # The patient's own courses (a check-in link has no staff user to scope by).
-    owner: Any = patient
-    episodes: QuerySet[Episode] = owner.episodes.order_by("-start_date", "-created_at")
-    active = episodes.exclude(phase__in=["completed", "withdrawn"]).first()
-    return active or episodes.first()
+    return care.current_episode(patient)
 
 
 def reflection_due(link: CheckInLink, now: datetime | None = None) -> tuple[Episode, int] | None:

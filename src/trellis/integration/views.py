@@ -175,6 +175,11 @@ def preparation(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         "form": form,
         "intentions": services.intentions_of(episode),
         "title": _("Preparation"),
+        "panels": [
+            panel
+            for hook in services.PREPARATION_PANELS
+            if (panel := hook(request, patient, episode)) is not None
+        ],
     }
     return render(
         request,

@@ -18,6 +18,7 @@ BLOCKER_LABELS: dict[str, Any] = {
     "part2_consent": _("42 CFR Part 2 consent"),
     "mood_stabiliser_documented": _("Mood stabiliser"),
     "consent_to_touch_documented": _("Consent to touch"),
+    "preparation_teach_back": _("Preparation guide questions"),
 }
 # Blockers whose text carries the detail that matters (a count, the screening state).
 DETAILED = {"screening", "preparation"}
