@@ -99,6 +99,12 @@ def episodes_of(user: Any, patient: Patient) -> QuerySet[Episode]:
     return qs
 
 
+def patients_starting_care_in(program: Program, first: date, last: date) -> set[Any]:
+    """Ids of the program's patients whose course of care started in [first, last]."""
+    qs = Episode.objects.filter(program=program, start_date__gte=first, start_date__lte=last)
+    return set(qs.values_list("patient_id", flat=True))
+
+
 def get_episode(
     user: Any, episode_id: Any, *, request: HttpRequest | None = None, audit: bool = True
 ) -> Episode:
