@@ -18,6 +18,7 @@ urlpatterns = [
     path("access/", include("trellis.access.urls")),
     path("booking/", include("trellis.booking.urls")),
     path("guides/", include("trellis.guides.urls")),
+    path("reports/", include("trellis.reporting.urls")),
     path("alerts/", include("trellis.alerts.urls")),
     path("notify/", include("trellis.notify.urls")),
     path("c/", include("trellis.checkin.urls")),

@@ -224,6 +224,21 @@ def set_rurality_table(
 # --- fee assessments ----------------------------------------------------------------------------
 
 
+def poverty_percent_by_patient(program: Program) -> dict[Any, Fraction]:
+    """Each patient's income as an exact percent of the poverty guideline, from their latest fee
+    assessment (one query): what the UDS income table reads. Callers check roles."""
+    out: dict[Any, Fraction] = {}
+    rows = FeeAssessment.objects.filter(program=program).order_by(
+        "patient_id", "-document_date", "-pk"
+    )
+    for patient_id, income, guideline in rows.values_list(
+        "patient_id", "annual_income", "poverty_guideline"
+    ):
+        if patient_id not in out and guideline:
+            out[patient_id] = Fraction(Decimal(income)) * 100 / guideline
+    return out
+
+
 def fee_assessments_of(user: Any, patient: Patient) -> QuerySet[FeeAssessment]:
     """The patient's assessments, newest first (empty unless ``user`` may see the patient)."""
     rows: QuerySet[FeeAssessment] = FeeAssessment.objects.visible_to(user).filter(patient=patient)

@@ -119,6 +119,12 @@ def packaged_track_of(episode: Episode) -> str:
     return (row.based_on or episode.protocol_id) if row is not None else episode.protocol_id
 
 
+def patients_starting_care_in(program: Program, first: date, last: date) -> set[Any]:
+    """Ids of the program's patients whose course of care started in [first, last]."""
+    qs = Episode.objects.filter(program=program, start_date__gte=first, start_date__lte=last)
+    return set(qs.values_list("patient_id", flat=True))
+
+
 def get_episode(
     user: Any, episode_id: Any, *, request: HttpRequest | None = None, audit: bool = True
 ) -> Episode:

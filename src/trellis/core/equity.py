@@ -301,7 +301,7 @@ def _small(n: int) -> bool:
     return 1 <= n <= SMALL_CELL_MAX
 
 
-def _suppress_column(cells: list[int], total: int) -> tuple[list[str | None], str | None]:
+def suppress_column(cells: list[int], total: int) -> tuple[list[str | None], str | None]:
     """Primary and complementary suppression of one column.
 
     Returns a mark per cell and for the total: None (shown), ``"<11"`` (a count of 1–10) or
@@ -348,7 +348,7 @@ def _dimension(dimension: str, records: Sequence[EpisodeRecord]) -> DimensionSta
     marks: dict[str, list[str | None]] = {}
     total_marks: dict[str, str | None] = {}
     for col in columns:
-        marks[col], total_marks[col] = _suppress_column(raw[col], sum(raw[col]))
+        marks[col], total_marks[col] = suppress_column(raw[col], sum(raw[col]))
     shown = {col: [m is None for m in marks[col]] for col in columns}
     total_shown = {col: total_marks[col] is None for col in columns}
 

@@ -146,6 +146,29 @@ def assessments_of(
     return rows
 
 
+def totals_by_patient(
+    program: Any, instrument: str, since: dt.datetime | None = None
+) -> dict[Any, list[tuple[dt.date, int]]]:
+    """Every recorded total of ``instrument`` in ``program`` (one query), as (clinic date, total)
+    per patient id, oldest first: what quality measures (CMS159) read. Callers check roles."""
+    qs = Assessment.objects.filter(program=program, instrument=instrument, total__isnull=False)
+    if since is not None:
+        qs = qs.filter(taken_at__gte=since)
+    out: dict[Any, list[tuple[dt.date, int]]] = {}
+    for patient_id, taken_at, total in qs.order_by("taken_at").values_list(
+        "patient_id", "taken_at", "total"
+    ):
+        if total is not None:
+            out.setdefault(patient_id, []).append((timezone.localdate(taken_at), int(total)))
+    return out
+
+
+def patients_assessed_in(program: Any, start: dt.datetime, end: dt.datetime) -> set[Any]:
+    """Ids of the program's patients with any questionnaire recorded in [start, end)."""
+    qs = Assessment.objects.filter(program=program, taken_at__gte=start, taken_at__lt=end)
+    return set(qs.values_list("patient_id", flat=True))
+
+
 def current_episode(patient: Patient) -> Episode | None:
     """The patient's active episode (most recently referred), else their latest one."""
     # Through the patient's own relation: the caller already holds an access-checked patient

@@ -7,7 +7,7 @@ its audit row are stored together or not at all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -35,6 +35,12 @@ def patients_in_program(user: Any, program: Program | None) -> QuerySet[Patient]
     if program is None:
         return Patient.objects.none()
     return Patient.objects.visible_to(user).in_program(program)
+
+
+def patients_by_id(program: Program, ids: Iterable[Any]) -> dict[Any, Patient]:
+    """The program's patients with these ids, keyed by id (one query), for reports that count
+    patients found through other apps' records; callers check roles and audit."""
+    return {p.pk: p for p in Patient.objects.filter(program=program, pk__in=list(ids))}
 
 
 def search_patients(
