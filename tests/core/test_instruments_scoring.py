@@ -321,3 +321,26 @@ def test_phq9_band_matches_published_cutoffs(total: int) -> None:
         if lo <= total <= hi
     )
     assert score("phq9", values).band == expected
+
+
+@pytest.mark.parametrize("item12", [0, 1, 2, 3])
+def test_qids_item_12_flags_suicidal_ideation_whatever_the_total(item12: int) -> None:
+    """CLINICAL.md §2: QIDS-SR16 item 12 (thoughts of death or suicide) >= 1 raises the same
+    ``suicidal_ideation`` flag as PHQ-9 item 9, whatever the total (here the total is item 12)."""
+    answers = [0] * 16
+    answers[11] = item12
+    result = score("qids-sr16", answers)
+    assert result.total == item12
+    assert ("suicidal_ideation" in result.flags) is (item12 >= 1)
+
+
+def test_qids_cites_the_published_source() -> None:
+    """The scorer document once cited does not exist; the published source is Rush 2003."""
+    from trellis.core.instruments import get_instrument
+
+    source = get_instrument("qids-sr16").source
+    assert "Biol Psychiatry 2003;54:573" in source
+    from importlib import resources
+
+    text = resources.files("trellis.core").joinpath("data", "instruments", "qids-sr16.yaml")
+    assert "CamCOPS" not in text.read_text("utf-8")

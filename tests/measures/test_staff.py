@@ -234,3 +234,18 @@ def test_htmx_entry_swaps_the_panel_fragment(client: Any, cast: Cast) -> None:
     assert ok.status_code == 200
     assert 'role="status">Score saved.' in ok.content.decode()
     assert Assessment.objects.get().total == 25
+
+
+@pytest.mark.django_db
+def test_qids_item_12_raises_the_suicide_alert_like_phq9_item_9(cast: Cast) -> None:
+    """CLINICAL.md §2: any instrument with a suicide item raises the same flag on the same path."""
+    answers = {str(i): 0 for i in range(1, 17)} | {"12": 1}
+    a = services.record_clinician_items(cast.nurse_a, cast.patient_a, "qids-sr16", answers)
+    assert a.flags == ["suicidal_ideation"]
+    alert = Alert.objects.get(kind="suicide_risk", severity="urgent", patient=cast.patient_a)
+    assert alert.title == "Suicide risk: QIDS-SR16 item 12 = 1"
+    quiet = {str(i): 0 for i in range(1, 17)}
+    services.record_clinician_items(cast.nurse_a, cast.patient_a, "qids-sr16", quiet)
+    assert Alert.objects.filter(kind="suicide_risk").count() == 1
+    with pytest.raises(InvalidInput):
+        services.record_clinician_items(cast.nurse_a, cast.patient_a, "phq9", answers)

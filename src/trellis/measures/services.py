@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 
 # Clinician-rated totals entered in the chart (CLINICAL.md §1: item text not shipped).
 CLINICIAN_TOTALS = ("madrs", "ybocs", "moaas", "cadss")
+# Item-scored questionnaires answered on the licensed paper form and entered by staff item by
+# item (CLINICAL.md §1: QIDS-SR16 electronic use [verify]); item answers keep the item flags
+# (QIDS-SR16 item 12, CLINICAL.md §2) that a total would hide.
+CLINICIAN_ITEMS = ("qids-sr16",)
 # Who may enter clinician totals, administer the C-SSRS and send links.
 ENTRY_ROLES = frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.ADMIN})
 # Who may send a check-in link (coordinators too: they arrange the patient's contacts).
@@ -304,8 +308,10 @@ def _raise_suicide_alert(assessment: Assessment) -> None:
     if assessment.instrument == "cssrs":
         title = f"Suicide risk: C-SSRS screener {assessment.risk}"
     else:
-        item9 = assessment.answers.get("9")
-        title = f"Suicide risk: {short_name(assessment.instrument)} item 9 = {item9}"
+        # The instrument's suicide item (PHQ-9 item 9, QIDS-SR16 item 12), from its data file.
+        item = rules.suicide_item(assessment.instrument) or "?"
+        value = assessment.answers.get(item)
+        title = f"Suicide risk: {short_name(assessment.instrument)} item {item} = {value}"
     via = "check-in link" if assessment.source == Assessment.Source.PATIENT else "clinician entry"
     raise_alert(
         program=assessment.program,
@@ -463,6 +469,34 @@ def record_clinician_total(
     if instrument not in CLINICIAN_TOTALS:
         raise InvalidInput("instrument", _("Choose one of the clinician-rated scales."))
     result = score_total(instrument, total)
+    return _store(
+        patient=patient,
+        result=result,
+        source=Assessment.Source.CLINICIAN,
+        taken_at=_check_taken_at(taken_at),
+        key=f"clinician:{uuid.uuid4()}",
+        entered_by=user,
+        request=request,
+    )
+
+
+@transaction.atomic
+def record_clinician_items(
+    user: Any,
+    patient: Patient,
+    instrument: str,
+    answers: Mapping[str, Any],
+    taken_at: dt.datetime | None = None,
+    *,
+    request: HttpRequest | None = None,
+) -> Assessment:
+    """Item answers of a paper questionnaire entered by staff (QIDS-SR16, CLINICAL.md §1),
+    scored by :func:`trellis.core.instruments.score`; item 12 >= 1 raises the same urgent
+    suicide-risk alert as PHQ-9 item 9 (CLINICAL.md §2), in the same transaction."""
+    require_roles(user, patient.program, ENTRY_ROLES)
+    if instrument not in CLINICIAN_ITEMS:
+        raise InvalidInput("instrument", _("Choose a questionnaire entered item by item."))
+    result = score(instrument, dict(answers))
     return _store(
         patient=patient,
         result=result,

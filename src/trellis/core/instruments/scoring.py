@@ -95,11 +95,12 @@ def score(instrument_id: str, answers: Answers) -> ScoreResult:
     """Score one administration of ``instrument_id`` from its item answers.
 
     - phq9 (Kroenke 2001), gad7 (Spitzer 2006), pcl5 (Weathers 2013): total = sum of items.
-    - qids-sr16 (Rush 2003; CamCOPS qids task): 9 domains, each the max of its items (sleep
-      1-4, appetite/weight 6-9, psychomotor 15-16) or a single item (5, 10-14); total 0-27.
+    - qids-sr16 (Rush AJ et al. 2003, Biol Psychiatry 54:573): 9 domains, each the max of its
+      items (sleep 1-4, appetite/weight 6-9, psychomotor 15-16) or a single item (5, 10-14);
+      total 0-27.
     - Bands from the data file (CLINICAL.md §1); flags from the data file: ``suicidal_ideation``
-      when PHQ-9 item 9 >= 1 whatever the total (CLINICAL.md §2), ``probable_ptsd`` at PCL-5
-      total >= 33 and ``dsm5_pattern`` (CLINICAL.md §1).
+      when PHQ-9 item 9 or QIDS-SR16 item 12 >= 1 whatever the total (CLINICAL.md §2),
+      ``probable_ptsd`` at PCL-5 total >= 33 and ``dsm5_pattern`` (CLINICAL.md §1).
     - PCL-5 subtotals are the cluster sums B, C, D, E; QIDS-SR16 subtotals are the domains.
     - cssrs: validated answers and ``risk`` (see :func:`~.cssrs.cssrs_risk`); no total, and
       ``flags`` stays empty: the risk level is the signal (CLINICAL.md §2).
