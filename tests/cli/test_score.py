@@ -128,3 +128,21 @@ def test_text_output_mentions_crisis_line_on_flag(cli: Cli) -> None:
     assert result.code == 0
     assert "suicidal_ideation" in result.out
     assert "988" in result.out
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ("y,y,-,-,-,n,-", "q3: is required: the screen is incomplete"),  # was scored "low"
+        ("-,-,-,-,-,-,-", "q1: is required: the screen is incomplete"),  # was scored "none"
+        ("n,n,-,-,-,-,-", "q6: is required"),
+        ("n,n,-,-,-,y,-", "q6_3mo: is required"),
+    ],
+)
+def test_cssrs_incomplete_screen_exits_2_naming_the_question(
+    cli: Cli, answers: str, expected: str
+) -> None:
+    """CLINICAL.md §2: an incomplete screen gets no risk level. ``--answers=`` passes a list
+    that starts with ``-`` (argparse would read ``--answers -,…`` as a missing value)."""
+    line = bad(cli, "cssrs", f"--answers={answers}")
+    assert expected in line

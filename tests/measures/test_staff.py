@@ -44,6 +44,7 @@ def phq9(patient: Any, total: int, when: Any, tag: str) -> Assessment:
     ("answers", "risk", "alerted"),
     [
         ({"q1": "yes", "q2": "yes", "q3": "yes", "q4": "no", "q5": "no"}, "moderate", True),
+        ({"q1": "yes", "q2": "yes", "q3": "no", "q4": "no", "q5": "no"}, "low", False),
         ({"q1": "yes", "q2": "yes", "q3": "yes", "q4": "yes", "q5": "no"}, "high", True),
         ({"q6": "yes", "q6_3mo": "no"}, "moderate", True),
         ({"q1": "yes"}, "low", False),
@@ -72,9 +73,17 @@ def test_cssrs_skip_logic_is_enforced_in_the_form(client: Any, cast: Cast) -> No
     missing = client.post(f"/measures/patients/{cast.patient_a.pk}/cssrs/", {"cssrs-q1": "no"})
     assert missing.status_code == 400
     assert "Choose yes, no or not asked." in missing.content.decode()
-    ok = client.post(
+    # CLINICAL.md §2: yes to q2 with its follow-up questions unanswered is incomplete.
+    incomplete = client.post(
         f"/measures/patients/{cast.patient_a.pk}/cssrs/",
         cssrs_post(CSSRS_NONE | {"q1": "yes", "q2": "yes", "q3": "yes"}),
+    )
+    assert incomplete.status_code == 400
+    assert "Answer this question" in incomplete.content.decode()
+    assert not Assessment.objects.exists()
+    ok = client.post(
+        f"/measures/patients/{cast.patient_a.pk}/cssrs/",
+        cssrs_post(CSSRS_NONE | {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "no", "q5": "no"}),
     )
     assert ok.status_code == 302
     assert Assessment.objects.get().risk == "moderate"

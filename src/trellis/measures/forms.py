@@ -85,7 +85,10 @@ class CssrsForm(forms.Form):
         except InvalidInput as exc:
             field = exc.field if exc.field in self.fields else None
             message: Any
-            if field in ("q3", "q4", "q5"):
+            if "incomplete" in exc.detail:
+                # CLINICAL.md §2: an incomplete screen gets no risk level, so it is not saved.
+                message = _("Answer this question yes or no: the screen is incomplete without it.")
+            elif field in ("q3", "q4", "q5"):
                 message = _("Asked only after “yes” to item 2: answer no or not asked.")
             elif field == "q6_3mo":
                 message = _("Can be yes only when suicidal behaviour ever (item 6) is yes.")

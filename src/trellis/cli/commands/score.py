@@ -2,7 +2,9 @@
 
 Scores through :mod:`trellis.core.instruments` (CLINICAL.md §1-2). Answers are comma-separated
 integers in item order (phq9, gad7, pcl5, qids-sr16) or, for cssrs, seven of ``y``/``n``/``-``
-in the order q1,q2,q3,q4,q5,q6,q6_3mo (``-`` = not asked).
+in the order q1,q2,q3,q4,q5,q6,q6_3mo (``-`` = not asked). A list that starts with ``-`` is
+given as ``--answers=-,…`` (argparse reads ``--answers -,…`` as a missing value). An incomplete
+C-SSRS screen (a required question not asked, CLINICAL.md §2) is refused naming the question.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--answers",
         metavar="LIST",
-        help="comma-separated item answers in order; cssrs: seven of y/n/- (q1..q5,q6,q6_3mo)",
+        help=(
+            "comma-separated item answers in order; cssrs: seven of y/n/- (q1..q5,q6,q6_3mo); "
+            "write --answers=-,... when the list starts with -"
+        ),
     )
     p.add_argument("--total", metavar="N", help="clinician-entered total (madrs, ybocs, ...)")
     add_format_argument(p)
