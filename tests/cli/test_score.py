@@ -146,3 +146,16 @@ def test_cssrs_incomplete_screen_exits_2_naming_the_question(
     that starts with ``-`` (argparse would read ``--answers -,…`` as a missing value)."""
     line = bad(cli, "cssrs", f"--answers={answers}")
     assert expected in line
+
+
+@pytest.mark.parametrize(("total", "flags"), [("5", []), ("6", ["possible_mania"])])
+def test_asrm_contract(cli: Cli, total: str, flags: list[str]) -> None:
+    """Issue 18 contract: ``trellis score asrm --total N --format json`` (0-20), ``flags``
+    holding ``possible_mania`` at N >= 6."""
+    data = ok_json(cli, "asrm", "--total", total)
+    assert data["instrument"] == "asrm"
+    assert data["total"] == int(total)
+    assert data["flags"] == flags
+    assert "--total: asrm total must be an integer from 0 to 20" in bad(
+        cli, "asrm", "--total", "21"
+    )

@@ -344,3 +344,23 @@ def test_qids_cites_the_published_source() -> None:
 
     text = resources.files("trellis.core").joinpath("data", "instruments", "qids-sr16.yaml")
     assert "CamCOPS" not in text.read_text("utf-8")
+
+
+@pytest.mark.parametrize(("total", "flagged"), [(0, False), (5, False), (6, True), (20, True)])
+def test_asrm_flags_possible_mania_at_6(total: int, flagged: bool) -> None:
+    """CLINICAL.md §1 (Altman 1997): ASRM 5 x 0-4, totals only; ``possible_mania`` at >= 6."""
+    result = score_total("asrm", total)
+    assert result.total == total
+    assert result.entered_as_total
+    assert ("possible_mania" in result.flags) is flagged
+
+
+@pytest.mark.parametrize("total", [-1, 21])
+def test_asrm_total_out_of_range(total: int) -> None:
+    with pytest.raises(InvalidInput, match="0 to 20"):
+        score_total("asrm", total)
+
+
+def test_asrm_items_are_not_taken() -> None:
+    with pytest.raises(InvalidInput, match="licence"):
+        score("asrm", [1, 1, 1, 1, 1])

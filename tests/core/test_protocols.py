@@ -14,7 +14,6 @@ import yaml
 from trellis.core.errors import InvalidInput
 from trellis.core.protocols import (
     ADAPTATIONS,
-    KNOWN_INSTRUMENTS,
     ProtocolError,
     ProtocolInvalid,
     list_protocols,
@@ -238,7 +237,7 @@ DELETE = object()
             "requirements_before_first_dose",
             ["x"],
             "requirements_before_first_dose[0]",
-            "'x' is not one of",
+            "unknown requirement 'x'",
         ),
         ("esketamine-trd", "doses.count", 10, "doses.count", "must equal the doses in the cadence"),
         (
@@ -321,10 +320,30 @@ def test_unknown_protocol_names_the_field() -> None:
     assert "iv-trd" in info.value.detail
 
 
-def test_known_instruments_cover_clinical_section_1() -> None:
-    assert {"phq9", "gad7", "pcl5", "cssrs", "qids-sr16", "madrs", "ybocs", "moaas", "cadss"} <= (
-        KNOWN_INSTRUMENTS
-    )
+def test_instrument_names_come_from_the_instrument_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One source of truth (issue 18): the validator reads the instrument registry, so a track
+    naming an instrument the registry lacks is refused, naming file, field and value."""
+    import trellis.core.protocols as protocols_module
+    from trellis.core.instruments import instrument_ids
+
+    assert not hasattr(protocols_module, "KNOWN_INSTRUMENTS")  # no private second list
+    data = raw("iv-bipolar")
+    assert validate_protocol_data(data, "iv-bipolar.yaml") == []
+    without_asrm = tuple(i for i in instrument_ids() if i != "asrm")
+    monkeypatch.setattr(protocols_module, "instrument_ids", lambda: without_asrm)
+    errors = validate_protocol_data(data, "iv-bipolar.yaml")
+    assert [(e.file, e.field) for e in errors] == [("iv-bipolar.yaml", "measures[1].instrument")]
+    assert "unknown instrument 'asrm'" in errors[0].problem
+
+
+def test_unknown_requirement_is_refused_from_the_requirement_registry() -> None:
+    data = raw("iv-trd")
+    data["requirements_before_first_dose"] = ["safety_plan", "moon_phase_checked"]
+    errors = validate_protocol_data(data, "iv-trd.yaml")
+    assert [e.field for e in errors] == ["requirements_before_first_dose[1]"]
+    assert "'moon_phase_checked'" in errors[0].problem
 
 
 @pytest.mark.parametrize(

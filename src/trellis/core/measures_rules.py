@@ -43,6 +43,11 @@ TIMEPOINT_MAP = {
 END_OF_SERIES_WINDOW = dt.timedelta(days=7)
 END_OF_SERIES_DELAY = dt.timedelta(hours=24)
 
+# CLINICAL.md §1: ASRM total >= 6 flags possible mania -> a prescriber review before the next
+# dose (bipolar track, CLINICAL.md §6); the flag's alert kind, which holds the next dose.
+MANIA_FLAG = "possible_mania"
+MANIA_ALERT_KIND = "possible_mania"
+
 # CLINICAL.md §2: C-SSRS screener levels that need an urgent clinician response.
 URGENT_CSSRS = frozenset({"moderate", "high"})
 

@@ -31,16 +31,11 @@ import jsonschema
 import yaml
 
 from trellis.core.errors import InvalidInput
+from trellis.core.instruments import instrument_ids
 
 DATA_PACKAGE = "trellis.core"
 DATA_DIR = ("data", "protocols")
 SCHEMA_FILE = "protocol.schema.json"
-
-#: Instrument ids a protocol may name (CLINICAL.md §1). ``asrm`` (Altman Self-Rating Mania Scale,
-#: Altman 1997) is the hypomania screen of the bipolar track (CLINICAL.md §6) [verify licence].
-KNOWN_INSTRUMENTS = frozenset(
-    {"phq9", "gad7", "pcl5", "cssrs", "qids-sr16", "madrs", "ybocs", "moaas", "cadss", "asrm"}
-)
 
 #: Requirements that must be met before the first dose, and what each one means.
 REQUIREMENTS: Mapping[str, str] = {
@@ -339,8 +334,12 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
         allowed = " or ".join(sorted(_DRUG_ROUTES[drug]))
         err("route", f"{route!r} is not a route for {drug} (use {allowed})")
 
+    # One source of truth: the instrument registry (trellis/core/data/instruments), never a
+    # second list here (issue 18: a private list let a track name an instrument that did not
+    # exist, and the reminder job then failed for every course on it).
+    known_instruments = set(instrument_ids())
     primary = data["primary_instrument"]
-    if primary not in KNOWN_INSTRUMENTS:
+    if primary not in known_instruments:
         err("primary_instrument", f"unknown instrument {primary!r} ({_known()})")
 
     if drug == "esketamine" and "rems_patient_enrolment" not in data.get(
@@ -351,6 +350,13 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
             "esketamine tracks must require rems_patient_enrolment (Spravato REMS)",
         )
     reqs = data["requirements_before_first_dose"]
+    for i, req in enumerate(reqs):
+        # The requirement registry is REQUIREMENTS (one list; the schema does not repeat it).
+        if req not in REQUIREMENTS:
+            err(
+                f"requirements_before_first_dose[{i}]",
+                f"unknown requirement {req!r} (known: {', '.join(REQUIREMENTS)})",
+            )
     if len(set(reqs)) != len(reqs):
         err("requirements_before_first_dose", "lists a requirement twice")
 
@@ -433,7 +439,7 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
     instruments: set[str] = set()
     for i, measure in enumerate(data["measures"]):
         inst = measure["instrument"]
-        if inst not in KNOWN_INSTRUMENTS:
+        if inst not in known_instruments:
             err(f"measures[{i}].instrument", f"unknown instrument {inst!r} ({_known()})")
         if inst in instruments:
             err(f"measures[{i}].instrument", f"{inst!r} is listed twice")
@@ -443,7 +449,7 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
             err(f"measures[{i}].timepoints", "lists a timepoint twice")
         if not tps and "weekly_weeks" not in measure and "monthly_months" not in measure:
             err(f"measures[{i}]", "has no timepoints, weekly_weeks or monthly_months")
-    if primary in KNOWN_INSTRUMENTS and primary not in instruments:
+    if primary in known_instruments and primary not in instruments:
         err("measures", f"must schedule the primary instrument {primary!r}")
     if not any("baseline" in m.get("timepoints", []) for m in data["measures"]):
         err("measures", "must take a baseline (CLINICAL.md §3: no baseline → undetermined)")
@@ -466,7 +472,7 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
 
 
 def _known() -> str:
-    return "known: " + ", ".join(sorted(KNOWN_INSTRUMENTS))
+    return "known: " + ", ".join(instrument_ids())
 
 
 # --------------------------------------------------------------------------------------------

@@ -439,10 +439,24 @@ def track_requirements(session: DosingSession) -> Any:
 
 
 def predose_missing(session: DosingSession) -> list[MissingItem]:
-    """Every pre-dose item still missing; the dose cannot start until this is empty."""
-    return predose_checklist(
+    """Every pre-dose item still missing; the dose cannot start until this is empty.
+
+    Besides the pure checklist: an open possible-mania alert (ASRM total >= 6, CLINICAL.md §1,
+    §6) holds the dose until a prescriber has reviewed it (acknowledged the alert).
+    """
+    missing = predose_checklist(
         track_requirements(session), predose_record(session), thresholds_for(session.program)
     )
+    from trellis.alerts.services import open_review_alerts
+
+    for alert in open_review_alerts(session.patient):
+        missing.append(
+            MissingItem(
+                "prescriber_review",
+                f"{alert.title}: a prescriber reviews it (acknowledges the alert) before dosing",
+            )
+        )
+    return missing
 
 
 def predose_hold_reasons(session: DosingSession) -> list[str]:

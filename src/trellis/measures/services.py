@@ -52,7 +52,7 @@ from trellis.patients.services import reminder_contacts
 log = logging.getLogger(__name__)
 
 # Clinician-rated totals entered in the chart (CLINICAL.md §1: item text not shipped).
-CLINICIAN_TOTALS = ("madrs", "ybocs", "moaas", "cadss")
+CLINICIAN_TOTALS = ("madrs", "ybocs", "moaas", "cadss", "asrm")
 # Item-scored questionnaires answered on the licensed paper form and entered by staff item by
 # item (CLINICAL.md §1: QIDS-SR16 electronic use [verify]); item answers keep the item flags
 # (QIDS-SR16 item 12, CLINICAL.md §2) that a total would hide.
@@ -87,6 +87,7 @@ SHORT_NAMES = {
     "moaas": "MOAA/S",
     "cadss": "CADSS",
     "qids-sr16": "QIDS-SR16",
+    "asrm": "ASRM",
 }
 
 
@@ -298,6 +299,8 @@ def _store(
         complete_assessment_activity(episode, result.instrument, taken_at)
     if rules.suicide_risk(result):
         _raise_suicide_alert(assessment)
+    if rules.MANIA_FLAG in result.flags:
+        _raise_mania_alert(assessment)
     if episode is not None and episode.is_active and result.total is not None:
         _check_relapse_warning(episode, result.instrument, entered_by, request)
     return assessment
@@ -322,6 +325,26 @@ def _raise_suicide_alert(assessment: Assessment) -> None:
         detail=(
             f"Answered {timezone.localtime(assessment.taken_at):%Y-%m-%d %H:%M} via {via}. "
             "Contact the patient today and administer the C-SSRS (CLINICAL.md §2)."
+        ),
+        patient=assessment.patient,
+        source=assessment,
+        at=assessment.created_at,
+    )
+
+
+def _raise_mania_alert(assessment: Assessment) -> None:
+    """ASRM total >= 6 flags ``possible_mania`` (CLINICAL.md §1, Altman 1997): an urgent alert
+    for a prescriber review before the next dose (bipolar track, CLINICAL.md §6); the dosing
+    pre-dose check holds the dose while the alert is open."""
+    raise_alert(
+        program=assessment.program,
+        kind=rules.MANIA_ALERT_KIND,
+        severity="urgent",
+        title=f"Possible mania: {short_name(assessment.instrument)} total {assessment.total}",
+        dedupe_key=f"mania:assessment:{assessment.pk}",
+        detail=(
+            f"Rated {timezone.localtime(assessment.taken_at):%Y-%m-%d %H:%M}. A prescriber "
+            "reviews the patient before the next dose; acknowledge this alert with the decision."
         ),
         patient=assessment.patient,
         source=assessment,
@@ -676,9 +699,34 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
     for episode in episodes:
         try:
             count += _remind_episode(episode, now)
-        except Exception:  # one bad course must not stop the others (notify.jobs contract)
+        except Exception as exc:  # one bad course must not stop the others (notify.jobs contract)
             log.exception("reminders failed for episode %s", episode.pk)
+            _raise_reminder_failure(episode, exc, now)
     return count
+
+
+def _raise_reminder_failure(episode: Episode, exc: Exception, now: dt.datetime) -> None:
+    """A staff alert (not only a log line) when a course's check-in reminders cannot be worked
+    out: its patient gets no reminder, PHQ-9 included, until someone fixes the cause (issue 18).
+    One alert per course and day; a failure to raise it must not stop the other courses."""
+    try:
+        day = timezone.localtime(now).date().isoformat()
+        raise_alert(
+            program=episode.program,
+            kind="reminder_failed",
+            severity="warning",
+            title=f"Check-in reminders could not be sent ({episode.protocol_id})",
+            dedupe_key=f"reminder_failed:{episode.pk}:{day}",
+            detail=(
+                "The reminder job could not work out this course's due questionnaires, so the "
+                f"patient got no check-in reminder. Send a check-in from the chart. Cause: {exc}"
+            )[:2000],
+            patient=episode.patient,
+            source=episode,
+            at=now,
+        )
+    except Exception:
+        log.exception("could not raise the reminder-failure alert for episode %s", episode.pk)
 
 
 @transaction.atomic

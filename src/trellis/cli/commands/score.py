@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "instrument",
         metavar="INSTRUMENT",
-        help="phq9, gad7, pcl5, cssrs, qids-sr16; totals only: madrs, ybocs, moaas, cadss",
+        help="phq9, gad7, pcl5, cssrs, qids-sr16; totals only: madrs, ybocs, moaas, cadss, asrm",
     )
     p.add_argument(
         "--answers",
@@ -101,6 +101,8 @@ def _text(result: ScoreResult, instrument: Instrument) -> str:
             lines.append(f"  {key}: {value}")
     if result.flags:
         lines.append(f"Flags: {', '.join(result.flags)}")
+    if "possible_mania" in result.flags:
+        lines.append("Prescriber review before the next dose (CLINICAL.md §1, §6).")
     if "suicidal_ideation" in result.flags:
         lines.append("Same-day C-SSRS and clinician contact (CLINICAL.md §2).")
         lines.append(CRISIS_TEXT_EN)

@@ -42,9 +42,16 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     if args.demo:
+        call_command("migrate", interactive=False, verbosity=0)
+    # Refuse to start on an invalid packaged or program protocol (issue 18): the error names
+    # the file, the field and the value (exit 2, one line), instead of failing in every
+    # reminder run later.
+    from trellis.care.services import check_all_protocols
+
+    check_all_protocols()
+    if args.demo:
         from trellis.web.demo import print_logins, seed_demo
 
-        call_command("migrate", interactive=False, verbosity=0)
         summary = seed_demo()
         print(f"Synthetic demo program ready: {summary}")
         print_logins()

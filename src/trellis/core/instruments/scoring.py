@@ -105,7 +105,8 @@ def score(instrument_id: str, answers: Answers) -> ScoreResult:
     - cssrs: validated answers and ``risk`` (see :func:`~.cssrs.cssrs_risk`); no total, and
       ``flags`` stays empty: the risk level is the signal (CLINICAL.md §2).
 
-    Totals-only instruments (madrs, ybocs, moaas, cadss) are scored with :func:`score_total`.
+    Totals-only instruments (madrs, ybocs, moaas, cadss, asrm) are scored with
+    :func:`score_total`.
     """
     instrument = get_instrument(instrument_id)
     if instrument.scoring_method == "cssrs_screener":
@@ -163,8 +164,11 @@ def score_total(instrument_id: str, total: object) -> ScoreResult:
 
     madrs 0-60 (Montgomery & Åsberg 1979; item text under RCPsych copyright), ybocs 0-40
     (Goodman 1989; copyrighted), moaas 0-5 (Chernik 1990; one rating), cadss 0-92
-    (Bremner 1998; licence [verify]): CLINICAL.md §1. Remission and relapse thresholds (MADRS
-    <= 12 / >= 22, Y-BOCS >= 35 % reduction) belong to :mod:`trellis.core.outcomes`.
+    (Bremner 1998; licence [verify]), asrm 0-20 (Altman 1997, Biol Psychiatry 42:948; licence
+    [verify]): CLINICAL.md §1. Total flags come from the data file: ``possible_mania`` at ASRM
+    total >= 6 (CLINICAL.md §1: a prescriber review before the next dose). Remission and
+    relapse thresholds (MADRS <= 12 / >= 22, Y-BOCS >= 35 % reduction) belong to
+    :mod:`trellis.core.outcomes`.
 
     Instruments scored from items (phq9, gad7, pcl5, qids-sr16) are refused: their item flags
     (e.g. PHQ-9 item 9, CLINICAL.md §2) cannot be derived from a total.
@@ -182,7 +186,7 @@ def score_total(instrument_id: str, total: object) -> ScoreResult:
         version=instrument.version,
         total=value,
         band=instrument.band_for(value),
-        flags=(),
+        flags=_flags(instrument, {}, value),
         entered_as_total=True,
     )
 
