@@ -429,3 +429,35 @@ def test_rems_exports_csv_and_a_pdf_that_parses(
     body = pdf_text(text_pdf(services.rems_lines(row, synthetic=True)))
     assert "lot number: EK24A117" in body
     assert "SYNTHETIC DEMO DATA" in body
+
+
+@pytest.mark.django_db
+def test_possible_mania_holds_the_next_dose_until_a_prescriber_reviews_it(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """CLINICAL.md §1, §6: ASRM total >= 6 -> a prescriber review before the next dose."""
+    from trellis.alerts import services as alerts
+    from trellis.alerts.models import Alert
+    from trellis.measures import services as measures
+
+    measures.record_clinician_total(cast.nurse_a, cast.patient_a, "asrm", 5)
+    assert not Alert.objects.filter(kind="possible_mania").exists()
+    assessment = measures.record_clinician_total(cast.nurse_a, cast.patient_a, "asrm", 6)
+    assert assessment.flags == ["possible_mania"]
+    alert = Alert.objects.get(kind="possible_mania", patient=cast.patient_a)
+    assert alert.severity == "urgent"
+    assert alert.title == "Possible mania: ASRM total 6"
+
+    start = timezone.now() - 10 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    review = [m for m in services.predose_missing(session) if m.item == "prescriber_review"]
+    assert len(review) == 1
+    with pytest.raises(Conflict, match="pre-dose"):
+        services.sign_off_predose(prescriber, session)
+    with pytest.raises(NotAllowed):  # a nurse cannot close a prescriber review
+        alerts.acknowledge(cast.nurse_a, alert.pk, action_taken="Seen, looks fine")
+    alerts.acknowledge(prescriber, alert.pk, action_taken="Reviewed: euthymic, proceed (synthetic)")
+    assert not [m for m in services.predose_missing(session) if m.item == "prescriber_review"]
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    assert dose_events(ready_course) == 1
