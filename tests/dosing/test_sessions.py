@@ -461,3 +461,42 @@ def test_possible_mania_holds_the_next_dose_until_a_prescriber_reviews_it(
     services.sign_off_predose(prescriber, session)
     services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
     assert dose_events(ready_course) == 1
+
+
+@pytest.mark.django_db
+def test_unresolved_respiratory_depression_blocks_discharge(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """CLINICAL.md §4-5 (REMS): monitoring continues until respiratory depression resolves; it
+    is its own discharge criterion (it was folded into dissociation before)."""
+    start = timezone.now() - 130 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    for minute in (40, 121):
+        services.record_observation(
+            cast.nurse_a,
+            session,
+            at=start + minute * M,
+            values={"systolic": 130, "diastolic": 80, "heart_rate": 72, "spo2": 97, "moaas": 5},
+        )
+    checks: dict[str, bool | None] = {
+        "sedation": False,
+        "dissociation": False,
+        "respiratory_depression": True,
+        "respiratory_depression_resolved": False,
+    }
+    services.record_checks(cast.nurse_a, session, checks, at=start + 122 * M)
+    result = services.readiness(session, start + 125 * M)
+    assert result.unmet == ("respiratory_depression_resolved",)
+    with pytest.raises(Conflict, match="respiratory depression not resolved"):
+        services.discharge(
+            cast.nurse_a, session, released_to="Partner", instructions_given=True, language="en"
+        )
+    services.record_checks(
+        cast.nurse_a,
+        session,
+        checks | {"respiratory_depression_resolved": True},
+        at=start + 124 * M,
+    )
+    assert services.readiness(session, start + 125 * M).ready

@@ -907,7 +907,8 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         last_bp=(int(last_bp[0]), int(last_bp[1] or 0)),
         spo2=last_spo2,
         sedation_resolved=resolved("sedation"),
-        dissociation_resolved=resolved("dissociation") and resolved("respiratory_depression"),
+        dissociation_resolved=resolved("dissociation"),
+        respiratory_depression_resolved=resolved("respiratory_depression"),
         open_adverse_events=adverse_events_of(session).filter(closed_at__isnull=True).count(),
         ride_confirmed=bool(p.get("ride_home_confirmed")),
     )
