@@ -364,3 +364,25 @@ def test_each_track_cites_its_evidence(track: str, citations: list[str]) -> None
     assert "CLINICAL.md §" in text
     for citation in citations:
         assert citation in text
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "fragment"),
+    [
+        (("doses", "session_minutes"), 90, "doses.session_minutes", "legal floor of 120"),
+        (("dose_rule", "fixed_mg"), [56, 112], "dose_rule.fixed_mg[1]", "highest dose of 84"),
+        (("dose_rule", "first_dose_mg"), 112, "dose_rule.first_dose_mg", "highest dose of 84"),
+    ],
+)
+def test_an_esketamine_copy_cannot_lower_the_law(
+    path: tuple[str, str], value: object, field: str, fragment: str
+) -> None:
+    """CLINICAL.md §4-5: REMS monitoring time and the label's doses bind every copy."""
+    data = raw("esketamine-trd")
+    data[path[0]][path[1]] = value
+    errors = validate_protocol_data(data, "esketamine-trd.yaml")
+    assert [e.field for e in errors] == [field]
+    assert fragment in errors[0].problem
+    data = raw("esketamine-trd")
+    data["doses"]["session_minutes"] = 150  # raising it is the program's choice
+    assert validate_protocol_data(data, "esketamine-trd.yaml") == []

@@ -500,3 +500,28 @@ def test_unresolved_respiratory_depression_blocks_discharge(
         at=start + 124 * M,
     )
     assert services.readiness(session, start + 125 * M).ready
+
+
+@pytest.mark.django_db
+def test_settings_cannot_lower_the_rems_observation_and_serve_refuses_stored_ones(
+    cast: Cast, cli: Any
+) -> None:
+    """CLINICAL.md §5: what is law is not a setting. Saving is refused naming the rule; a value
+    stored before the rule existed stops ``trellis serve`` instead of reporting ready early."""
+    from trellis.dosing.models import DosingSettings
+
+    with pytest.raises(InvalidInput, match="legal floor of 120") as info:
+        services.save_thresholds(
+            cast.admin_a, cast.program_a, {"esketamine_min_observation_min": 60}
+        )
+    assert info.value.field == "thresholds.esketamine_min_observation_min"
+    assert not DosingSettings.objects.exists()
+    assert services.check_all_thresholds() == 0
+    DosingSettings.objects.create(
+        program=cast.program_a, thresholds={"esketamine_min_observation_min": 60}
+    )
+    result = cli("serve", "--port", "8798")
+    assert result.code == 2
+    assert result.out == ""
+    assert "prog-a: thresholds.esketamine_min_observation_min" in result.err
+    assert "Spravato REMS" in result.err

@@ -56,6 +56,11 @@ ADAPTATIONS = (
     "transport",
 )
 
+#: Legal floors and limits for esketamine tracks (CLINICAL.md §4-5: law, not a setting): the
+#: REMS monitoring time a session must allow for, and the label's highest dose (3 devices).
+ESKETAMINE_MIN_SESSION_MINUTES = 120
+ESKETAMINE_MAX_MG = 84
+
 Drug = Literal["ketamine", "esketamine"]
 Route = Literal["iv", "im", "intranasal"]
 ItemKind = Literal["hard", "review"]
@@ -406,6 +411,15 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
                 err("doses.min_days_between", f"must be ≤ max ({lo} > {hi})")
             elif target is not None and not lo <= target <= hi:
                 err("doses.target_days_between", f"must be within [{lo}, {hi}] (got {target})")
+    if drug == "esketamine":
+        # Law, not a setting (CLINICAL.md §4-5): floors a program's copy may raise, never lower.
+        minutes = doses.get("session_minutes")
+        if minutes is not None and minutes < ESKETAMINE_MIN_SESSION_MINUTES:
+            err(
+                "doses.session_minutes",
+                f"{minutes} is below the legal floor of {ESKETAMINE_MIN_SESSION_MINUTES} "
+                "(Spravato REMS: monitoring for at least 120 minutes after the first device)",
+            )
     if doses.get("maintenance") is not None and drug != "esketamine":
         err("doses.maintenance", "a label maintenance cadence applies to esketamine only")
 
@@ -424,10 +438,14 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
             for i, mg in enumerate(fixed):
                 if mg % 28:
                     err(f"dose_rule.fixed_mg[{i}]", f"{mg} mg is not a multiple of a 28 mg device")
+                elif mg > ESKETAMINE_MAX_MG:
+                    err(f"dose_rule.fixed_mg[{i}]", _above_label_dose(mg))
         for key in ("first_dose_mg", "first_dose_mg_age_65_plus"):
             mg = rule.get(key)
             if mg is not None and mg % 28:
                 err(f"dose_rule.{key}", f"{mg} mg is not a multiple of a 28 mg device")
+            elif mg is not None and mg > ESKETAMINE_MAX_MG:
+                err(f"dose_rule.{key}", _above_label_dose(mg))
         for key in ("mg_per_kg", "infusion_minutes", "max_mg"):
             if key in rule:
                 err(f"dose_rule.{key}", "applies to ketamine only")
@@ -469,6 +487,13 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
                 f"apart put dose 1 on day {first_dose_day}, after the {hours} h limit",
             )
     return errs
+
+
+def _above_label_dose(mg: int) -> str:
+    return (
+        f"{mg} mg is above the label's highest dose of {ESKETAMINE_MAX_MG} mg "
+        "(Spravato label, CLINICAL.md §4: 56 or 84 mg; a legal limit, not a setting)"
+    )
 
 
 def _known() -> str:

@@ -127,6 +127,19 @@ def thresholds_for(program: Program) -> SafetyThresholds:
     return result
 
 
+def check_all_thresholds() -> int:
+    """Validate every program's stored threshold overrides (``trellis serve`` runs this before
+    it starts): a stored value that breaks a rule, e.g. one that lowers a legal floor of the
+    label or REMS (CLINICAL.md §5), stops the start-up naming the program, the setting and the
+    rule. Returns how many programs have overrides."""
+    rows = DosingSettings.objects.exclude(thresholds={}).select_related("program")
+    checked = 0
+    for row in rows.order_by("program__slug"):
+        SafetyThresholds.from_mapping(row.thresholds, where=f"{row.program.slug}: thresholds")
+        checked += 1
+    return checked
+
+
 def threshold_overrides(program: Program) -> dict[str, Any]:
     row = DosingSettings.objects.filter(program=program).first()
     return dict(row.thresholds) if row else {}

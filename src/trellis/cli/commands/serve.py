@@ -47,8 +47,11 @@ def run(args: argparse.Namespace) -> int:
     # the file, the field and the value (exit 2, one line), instead of failing in every
     # reminder run later.
     from trellis.care.services import check_all_protocols
+    from trellis.dosing.services import check_all_thresholds
 
     check_all_protocols()
+    # The same for stored safety thresholds (a legal floor lowered, CLINICAL.md §5).
+    check_all_thresholds()
     if args.demo:
         from trellis.web.demo import print_logins, seed_demo
 
