@@ -113,6 +113,8 @@ def _text(out: Outcome) -> str:
 
     base = f"{out.baseline.score} on {out.baseline.date.isoformat()}" if out.baseline else "none"
     relapse = show(out.relapse) + (f" ({out.relapse_reason})" if out.relapse_reason else "")
+    if out.relapse_undetermined:
+        relapse = f"undetermined (not defined for {out.instrument})"
     return "\n".join(
         [
             f"Outcomes ({out.instrument})",
