@@ -489,3 +489,12 @@ def test_discharge_checks_respiratory_depression(cli: Cli, tmp_path: Path) -> No
     assert result.code == 2
     assert result.out == ""
     assert "respiratory_depression_resolved" in result.err
+
+
+@pytest.mark.parametrize("typo", ["+120", "1_20", "١٢٠"])
+def test_vital_signs_take_ascii_digits_only(cli: Cli, typo: str) -> None:
+    """Issue 18: a vital sign with a sign, an underscore or non-ASCII digits is a typo."""
+    result = cli("safety", "predose", "--systolic", typo, "--diastolic", "80")
+    assert result.code == 2
+    assert result.out == ""
+    assert "--systolic" in result.err

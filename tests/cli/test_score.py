@@ -159,3 +159,12 @@ def test_asrm_contract(cli: Cli, total: str, flags: list[str]) -> None:
     assert "--total: asrm total must be an integer from 0 to 20" in bad(
         cli, "asrm", "--total", "21"
     )
+
+
+@pytest.mark.parametrize("typo", ["0_1", "+1", "١", "１"])
+def test_loose_numbers_are_refused(cli: Cli, typo: str) -> None:
+    """Issue 18: ``int()`` read ``0_1`` as 1 and took ``+1`` and non-ASCII digits."""
+    assert "item 1: must be an integer from 0 to 3" in bad(
+        cli, "phq9", "--answers", ",".join([typo] + ["0"] * 8)
+    )
+    assert "--total: must be an integer from 0 to 20" in bad(cli, "asrm", "--total", typo)

@@ -258,3 +258,16 @@ def test_qids_item_12_raises_the_suicide_alert_like_phq9_item_9(cast: Cast) -> N
     assert Alert.objects.filter(kind="suicide_risk").count() == 1
     with pytest.raises(InvalidInput):
         services.record_clinician_items(cast.nurse_a, cast.patient_a, "phq9", answers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typo", ["+7", "0_7", "٧"])
+def test_clinician_total_form_takes_ascii_digits_only(client: Any, cast: Cast, typo: str) -> None:
+    sign_in(client, cast.nurse_a)
+    url = f"/measures/patients/{cast.patient_a.pk}/total/"
+    response = client.post(url, {"mtotal-instrument": "asrm", "mtotal-total": typo})
+    assert response.status_code == 400
+    assert not Assessment.objects.exists()
+    ok = client.post(url, {"mtotal-instrument": "asrm", "mtotal-total": "7"})
+    assert ok.status_code == 302
+    assert Assessment.objects.get().flags == ["possible_mania"]

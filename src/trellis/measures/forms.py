@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import get_instrument, normalise_answers
 from trellis.measures.services import CLINICIAN_TOTALS
+from trellis.web.forms import StrictIntegerField
 
 # Prefixes keep field ids unique on the chart, where other apps' panels have forms too.
 TOTAL_PREFIX = "mtotal"
@@ -29,7 +30,7 @@ def _total_choices() -> list[tuple[str, str]]:
 
 class ClinicianTotalForm(forms.Form):
     instrument = forms.ChoiceField(label=_("Scale"), choices=_total_choices)
-    total = forms.IntegerField(
+    total = StrictIntegerField(
         label=_("Total score"),
         error_messages={"invalid": _("Enter the total as a whole number.")},
     )

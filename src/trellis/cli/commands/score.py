@@ -24,6 +24,7 @@ from trellis.core.instruments import (
 )
 from trellis.core.instruments.cssrs import ITEMS as CSSRS_ITEMS
 from trellis.core.instruments.model import Instrument
+from trellis.core.numbers import strict_whole
 
 CSSRS_CODES = {"y": "yes", "n": "no", "-": "not_asked"}
 
@@ -59,13 +60,13 @@ def _parse_int_answers(instrument: Instrument, raw: str) -> list[int]:
         )
     values: list[int] = []
     for item, part in zip(instrument.items, parts, strict=True):
-        try:
-            values.append(int(part, 10))
-        except ValueError:
+        value = strict_whole(part)  # ASCII digits only: "0_1", "+1", "١" are typos
+        if value is None:
             raise InvalidInput(
                 item.field_name,
                 f"must be an integer from {item.min_value} to {item.max_value}, got {part!r}",
-            ) from None
+            )
+        values.append(value)
     return values
 
 
@@ -118,14 +119,13 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--total", f"{instrument.id} takes a clinician-entered total (--total N)"
             )
-        try:
-            total = int(args.total.strip(), 10)
-        except ValueError:
+        total = strict_whole(args.total)
+        if total is None:
             raise InvalidInput(
                 "--total",
                 f"must be an integer from {instrument.range_min} to {instrument.range_max}, "
                 f"got {args.total!r}",
-            ) from None
+            )
         try:
             result = score_total(instrument.id, total)
         except InvalidInput as exc:

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from trellis.cli.django_env import setup_django
-from trellis.core.errors import InvalidInput
+from trellis.core.numbers import parse_whole
 
 
 def register(subparsers: Any) -> None:
@@ -27,17 +27,12 @@ def register(subparsers: Any) -> None:
 
 
 def _port(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise InvalidInput("--port", f"must be a whole number from 1 to 65535, got {raw!r}")
-    return int(raw)
+    return parse_whole(raw, "--port", 1, 65535)
 
 
 def run(args: argparse.Namespace) -> int:
     port = _port(args.port)
-    if not args.threads.isdigit() or not 1 <= int(args.threads) <= 64:
-        raise InvalidInput(
-            "--threads", f"must be a whole number from 1 to 64, got {args.threads!r}"
-        )
+    threads = parse_whole(args.threads, "--threads", 1, 64)
     setup_django(demo=args.demo)
     from django.core.management import call_command
 
@@ -67,7 +62,5 @@ def run(args: argparse.Namespace) -> int:
     from trellis.wsgi import application
 
     print(f"Trellis is serving at http://{args.host}:{port}/  (Ctrl+C to stop)", flush=True)
-    waitress.serve(
-        application, host=args.host, port=port, threads=int(args.threads), ident="trellis"
-    )
+    waitress.serve(application, host=args.host, port=port, threads=threads, ident="trellis")
     return 0
