@@ -251,6 +251,7 @@ def test_qids_item_12_raises_the_suicide_alert_like_phq9_item_9(cast: Cast) -> N
     answers = {str(i): 0 for i in range(1, 17)} | {"12": 1}
     a = services.record_clinician_items(cast.nurse_a, cast.patient_a, "qids-sr16", answers)
     assert a.flags == ["suicidal_ideation"]
+    assert a.suicide_item == "12"  # the chart's badge names QIDS item 12, not PHQ-9 item 9
     alert = Alert.objects.get(kind="suicide_risk", severity="urgent", patient=cast.patient_a)
     assert alert.title == "Suicide risk: QIDS-SR16 item 12 = 1"
     quiet = {str(i): 0 for i in range(1, 17)}
