@@ -191,3 +191,6 @@ def test_a_failing_course_raises_a_staff_alert_and_the_others_still_get_reminder
     assert "schedule cannot be computed" in alert.detail
     services.send_due_reminders(now + timedelta(minutes=1))
     assert Alert.objects.filter(kind="reminder_failed").count() == 1  # once per course and day
+    # Staff can still send a check-in by hand (the primary instrument) for the failing course.
+    sent = services.send_checkin_now(cast.nurse_a, cast.patient_a)
+    assert [d["instrument"] for d in sent.link.payload["due"]] == ["phq9"]

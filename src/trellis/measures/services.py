@@ -653,14 +653,21 @@ def send_checkin_now(
     episode = current_episode(patient)
     now = timezone.now()
     items: list[dict[str, str]] = []
+    schedule_ok = True
     if episode is not None:
-        for d in open_due(episode, now):
+        try:
+            due = open_due(episode, now)
+        except Exception as exc:  # a broken schedule must not stop staff sending a link
+            log.exception("due assessments failed for episode %s", episode.pk)
+            _raise_reminder_failure(episode, exc, now)
+            due, schedule_ok = [], False
+        for d in due:
             if rules.patient_reportable(d.instrument):
                 items.append({"instrument": d.instrument, "timepoint": d.timepoint})
     if not items:
         stamp = f"clinic-{now:%Y%m%d%H%M}"
         instruments = [primary_instrument(episode)]
-        if episode is not None:
+        if episode is not None and schedule_ok:
             instruments += [m.instrument for m in _track_measures(episode)]
         seen: list[str] = []
         for inst in instruments:
