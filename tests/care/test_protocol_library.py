@@ -122,3 +122,31 @@ def test_copy_ids_belong_to_the_program(cast: Cast, prescriber_a: object) -> Non
 def test_packaged_ids_keep_working(cast: Cast) -> None:
     episode = open_course(cast, track="esketamine-trd", referred_on=START)
     assert services.protocol_of(episode).id == "esketamine-trd"
+
+
+@pytest.mark.django_db
+def test_serve_refuses_to_start_on_an_invalid_program_protocol(cast: Cast, cli: object) -> None:
+    """Issue 18: ``trellis serve`` checks every packaged track and every program copy against
+    the registries before it starts; a stored copy naming an unknown instrument (saved before
+    a registry change, or written around the editor) stops it, naming file, field and value."""
+    from trellis.care.models import ProgramProtocol
+
+    assert services.check_all_protocols() == len(protocol_ids())
+    text = (
+        services.packaged_protocol_text("iv-bipolar")
+        .replace("id: iv-bipolar", "id: prog-a-bipolar", 1)
+        .replace("{instrument: asrm,", "{instrument: hypomania-x,", 1)
+    )
+    ProgramProtocol.objects.create(
+        program=cast.program_a, protocol_id="prog-a-bipolar", yaml_text=text, version="1.0.0"
+    )
+    with pytest.raises(ProtocolInvalid):
+        services.check_all_protocols()
+    result = cli("serve", "--port", "8799")  # type: ignore[operator]
+    assert result.code == 2
+    assert result.out == ""
+    line = result.err.strip()
+    assert len(line.splitlines()) == 1
+    assert "prog-a/prog-a-bipolar.yaml" in line
+    assert "measures[1].instrument" in line
+    assert "'hypomania-x'" in line

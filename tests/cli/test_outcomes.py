@@ -174,3 +174,25 @@ def test_durable_remission_bad_input(cli: Cli) -> None:
         assert result.out == ""
         assert len(result.err.splitlines()) == 1
         assert field in result.err
+
+
+def test_pcl5_outcomes(cli: Any) -> None:
+    """Issue 18: ``--instrument pcl5`` (PTSD and complex-trauma tracks), CLINICAL.md §3."""
+    result = cli(
+        "outcomes",
+        "--first-dose",
+        "2026-03-02",
+        "--series",
+        "2026-03-01:52,2026-03-09:42,2026-03-16:30",
+        "--instrument",
+        "pcl5",
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["instrument"] == "pcl5"
+    assert data["response"] == "2026-03-09"
+    assert data["remission"] == "2026-03-16"
+    assert data["relapse"] == "undetermined"
+    assert data["status"] == "remission"

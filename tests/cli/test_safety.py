@@ -116,6 +116,7 @@ def discharge_input(**changes: Any) -> dict[str, Any]:
         "spo2": 96,
         "sedation_resolved": True,
         "dissociation_resolved": True,
+        "respiratory_depression_resolved": True,
         "open_adverse_events": 0,
         "ride_confirmed": True,
     }
@@ -474,3 +475,26 @@ def test_rems_form_bad_input(cli: Cli, tmp_path: Path) -> None:
         ),
         "--previous: no such file",
     )
+
+
+def test_discharge_checks_respiratory_depression(cli: Cli, tmp_path: Path) -> None:
+    """CLINICAL.md §5: respiratory depression resolved is a discharge criterion; the input key
+    is required like sedation and dissociation."""
+    data = discharge_input(respiratory_depression_resolved=False)
+    result = cli("safety", "discharge", "--input", write(tmp_path, data), "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["unmet"] == ["respiratory_depression_resolved"]
+    missing = discharge_input(respiratory_depression_resolved=...)
+    result = cli("safety", "discharge", "--input", write(tmp_path, missing), "--format", "json")
+    assert result.code == 2
+    assert result.out == ""
+    assert "respiratory_depression_resolved" in result.err
+
+
+@pytest.mark.parametrize("typo", ["+120", "1_20", "١٢٠"])
+def test_vital_signs_take_ascii_digits_only(cli: Cli, typo: str) -> None:
+    """Issue 18: a vital sign with a sign, an underscore or non-ASCII digits is a typo."""
+    result = cli("safety", "predose", "--systolic", typo, "--diastolic", "80")
+    assert result.code == 2
+    assert result.out == ""
+    assert "--systolic" in result.err

@@ -322,6 +322,11 @@ def test_monitor_with_program_thresholds(cli: Cli, tmp_path: Path) -> None:
         ({"alert_sys": 170}, "--thresholds.alert_sys: unknown threshold"),
         ({"alert_systolic": 130}, "--thresholds.predose_systolic_hold: 140 must be below"),
         ([170], "--thresholds: must be a mapping"),
+        (
+            {"esketamine_min_observation_min": 60},
+            "--thresholds.esketamine_min_observation_min: 60 is below the legal floor of 120 "
+            "(Spravato REMS",
+        ),
     ],
 )
 def test_bad_thresholds_file(cli: Cli, tmp_path: Path, data: Any, fragment: str) -> None:

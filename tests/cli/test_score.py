@@ -128,3 +128,43 @@ def test_text_output_mentions_crisis_line_on_flag(cli: Cli) -> None:
     assert result.code == 0
     assert "suicidal_ideation" in result.out
     assert "988" in result.out
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ("y,y,-,-,-,n,-", "q3: is required: the screen is incomplete"),  # was scored "low"
+        ("-,-,-,-,-,-,-", "q1: is required: the screen is incomplete"),  # was scored "none"
+        ("n,n,-,-,-,-,-", "q6: is required"),
+        ("n,n,-,-,-,y,-", "q6_3mo: is required"),
+    ],
+)
+def test_cssrs_incomplete_screen_exits_2_naming_the_question(
+    cli: Cli, answers: str, expected: str
+) -> None:
+    """CLINICAL.md §2: an incomplete screen gets no risk level. ``--answers=`` passes a list
+    that starts with ``-`` (argparse would read ``--answers -,…`` as a missing value)."""
+    line = bad(cli, "cssrs", f"--answers={answers}")
+    assert expected in line
+
+
+@pytest.mark.parametrize(("total", "flags"), [("5", []), ("6", ["possible_mania"])])
+def test_asrm_contract(cli: Cli, total: str, flags: list[str]) -> None:
+    """Issue 18 contract: ``trellis score asrm --total N --format json`` (0-20), ``flags``
+    holding ``possible_mania`` at N >= 6."""
+    data = ok_json(cli, "asrm", "--total", total)
+    assert data["instrument"] == "asrm"
+    assert data["total"] == int(total)
+    assert data["flags"] == flags
+    assert "--total: asrm total must be an integer from 0 to 20" in bad(
+        cli, "asrm", "--total", "21"
+    )
+
+
+@pytest.mark.parametrize("typo", ["0_1", "+1", "١", "１"])
+def test_loose_numbers_are_refused(cli: Cli, typo: str) -> None:
+    """Issue 18: ``int()`` read ``0_1`` as 1 and took ``+1`` and non-ASCII digits."""
+    assert "item 1: must be an integer from 0 to 3" in bad(
+        cli, "phq9", "--answers", ",".join([typo] + ["0"] * 8)
+    )
+    assert "--total: must be an integer from 0 to 20" in bad(cli, "asrm", "--total", typo)

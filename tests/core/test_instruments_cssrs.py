@@ -12,10 +12,19 @@ from trellis.core.instruments.cssrs import CODES, ITEMS
 
 
 def is_valid(a: dict[str, str]) -> bool:
-    """Independent statement of the screener's skip logic."""
+    """Independent statement of the screener's skip logic and of a complete screen."""
     if a["q2"] != "yes" and "yes" in (a["q3"], a["q4"], a["q5"]):
         return False
-    return not (a["q6_3mo"] == "yes" and a["q6"] != "yes")
+    if a["q6_3mo"] == "yes" and a["q6"] != "yes":
+        return False
+    return not missing_required(a)
+
+
+def missing_required(a: dict[str, str]) -> list[str]:
+    """CLINICAL.md §2: q1, q2, q6 always asked; q3-q5 after yes to q2; q6_3mo after yes to q6."""
+    asked = ["q1", "q2"] + (["q3", "q4", "q5"] if a["q2"] == "yes" else []) + ["q6"]
+    asked += ["q6_3mo"] if a["q6"] == "yes" else []
+    return [k for k in asked if a[k] == "not_asked"]
 
 
 def expected_risk(a: dict[str, str]) -> str:
@@ -57,8 +66,36 @@ def test_exhaustive_invalid_combinations_name_the_item() -> None:
     for a in INVALID:
         with pytest.raises(InvalidInput) as exc:
             cssrs_risk(a)
-        assert exc.value.field in {"q3", "q4", "q5", "q6_3mo"}, a
-        assert a[exc.value.field] == "yes"
+        field = exc.value.field
+        skip_broken = a["q2"] != "yes" and "yes" in (a["q3"], a["q4"], a["q5"])
+        skip_broken = skip_broken or (a["q6_3mo"] == "yes" and a["q6"] != "yes")
+        if skip_broken:
+            assert field in {"q3", "q4", "q5", "q6_3mo"}, a
+            assert a[field] == "yes"
+        else:  # incomplete: the first required question left unanswered, never a risk level
+            assert field == missing_required(a)[0], a
+            assert "incomplete" in exc.value.detail
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        # A "yes" to suicidal thoughts with the follow-up questions unanswered is not "low".
+        (["yes", "yes", "not_asked", "not_asked", "not_asked", "no", "not_asked"], "q3"),
+        # Nothing answered is not "none".
+        (["not_asked"] * 7, "q1"),
+        (["no", "no", "not_asked", "not_asked", "not_asked", "not_asked", "not_asked"], "q6"),
+        (["no", "no", "not_asked", "not_asked", "not_asked", "yes", "not_asked"], "q6_3mo"),
+        (["yes", "yes", "yes", "no", "not_asked", "no", "no"], "q5"),
+    ],
+)
+def test_incomplete_screen_has_no_risk_level(answers: list[str], field: str) -> None:
+    """CLINICAL.md §2: a screen with a required answer missing is incomplete; "not asked" is
+    never read as "no"."""
+    with pytest.raises(InvalidInput) as exc:
+        score("cssrs", answers)
+    assert exc.value.field == field
+    assert "incomplete" in exc.value.detail
 
 
 @pytest.mark.parametrize(

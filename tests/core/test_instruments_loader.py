@@ -13,7 +13,18 @@ from trellis.core.errors import InvalidInput
 from trellis.core.instruments import get_instrument, instrument_ids, parse_instrument
 from trellis.core.instruments.loader import parse_instrument_yaml
 
-EXPECTED = {"phq9", "gad7", "pcl5", "cssrs", "qids-sr16", "madrs", "ybocs", "moaas", "cadss"}
+EXPECTED = {
+    "phq9",
+    "gad7",
+    "pcl5",
+    "cssrs",
+    "qids-sr16",
+    "madrs",
+    "ybocs",
+    "moaas",
+    "cadss",
+    "asrm",
+}
 
 
 def raw(instrument_id: str) -> dict[str, Any]:
@@ -37,6 +48,7 @@ def test_all_instruments_present() -> None:
         ("ybocs", 0, 40),
         ("moaas", 0, 5),
         ("cadss", 0, 92),
+        ("asrm", 0, 20),
     ],
 )
 def test_ranges_match_clinical_table(instrument: str, lo: int, hi: int) -> None:

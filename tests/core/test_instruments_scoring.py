@@ -321,3 +321,46 @@ def test_phq9_band_matches_published_cutoffs(total: int) -> None:
         if lo <= total <= hi
     )
     assert score("phq9", values).band == expected
+
+
+@pytest.mark.parametrize("item12", [0, 1, 2, 3])
+def test_qids_item_12_flags_suicidal_ideation_whatever_the_total(item12: int) -> None:
+    """CLINICAL.md §2: QIDS-SR16 item 12 (thoughts of death or suicide) >= 1 raises the same
+    ``suicidal_ideation`` flag as PHQ-9 item 9, whatever the total (here the total is item 12)."""
+    answers = [0] * 16
+    answers[11] = item12
+    result = score("qids-sr16", answers)
+    assert result.total == item12
+    assert ("suicidal_ideation" in result.flags) is (item12 >= 1)
+
+
+def test_qids_cites_the_published_source() -> None:
+    """The scorer document once cited does not exist; the published source is Rush 2003."""
+    from trellis.core.instruments import get_instrument
+
+    source = get_instrument("qids-sr16").source
+    assert "Biol Psychiatry 2003;54:573" in source
+    from importlib import resources
+
+    text = resources.files("trellis.core").joinpath("data", "instruments", "qids-sr16.yaml")
+    assert "CamCOPS" not in text.read_text("utf-8")
+
+
+@pytest.mark.parametrize(("total", "flagged"), [(0, False), (5, False), (6, True), (20, True)])
+def test_asrm_flags_possible_mania_at_6(total: int, flagged: bool) -> None:
+    """CLINICAL.md §1 (Altman 1997): ASRM 5 x 0-4, totals only; ``possible_mania`` at >= 6."""
+    result = score_total("asrm", total)
+    assert result.total == total
+    assert result.entered_as_total
+    assert ("possible_mania" in result.flags) is flagged
+
+
+@pytest.mark.parametrize("total", [-1, 21])
+def test_asrm_total_out_of_range(total: int) -> None:
+    with pytest.raises(InvalidInput, match="0 to 20"):
+        score_total("asrm", total)
+
+
+def test_asrm_items_are_not_taken() -> None:
+    with pytest.raises(InvalidInput, match="licence"):
+        score("asrm", [1, 1, 1, 1, 1])

@@ -114,10 +114,13 @@ def test_track_thresholds_take_the_tracks_response_level() -> None:
     assert (phq.response_reduction, phq.remission_max, phq.relapse_min) == (Fraction(1, 2), 4, 10)
     assert track_thresholds("ybocs", 35).response_reduction == Fraction(35, 100)
     pcl = track_thresholds("pcl5", 50)
-    assert pcl.remission_max is None
+    # CLINICAL.md §3 PCL-5: response a drop of >= 10 (not a percentage), remission < 33.
+    assert pcl.remission_max == 32
     assert pcl.relapse_min is None
+    assert not pcl.relapse_defined
     assert pcl.warning_rise == 10  # the PCL-5 clinically meaningful change (CLINICAL.md §1)
-    assert pcl.meets_response(52, 26)
+    assert pcl.meets_response(52, 42)
+    assert not pcl.meets_response(52, 43)
     with pytest.raises(InvalidInput):
         track_thresholds("cssrs", 50)
     with pytest.raises(InvalidInput):

@@ -341,3 +341,31 @@ def test_matches_literal_reading(case: tuple[int, list[tuple[int, int]]]) -> Non
         assert out.relapse_warning is not None
         assert out.relapse_warning <= out.relapse
         assert out.status == "relapse"
+
+
+# --- PCL-5 (CLINICAL.md §3) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("score", "responded"), [(41, True), (40, True), (42, False)])
+def test_pcl5_response_is_a_drop_of_10_points(score: int, responded: bool) -> None:
+    out = run([(-1, 51), (7, score)], instrument="pcl5")
+    assert (out.response == day(7)) is responded
+
+
+@pytest.mark.parametrize(("score", "remitted"), [(32, True), (33, False)])
+def test_pcl5_remission_below_33(score: int, remitted: bool) -> None:
+    out = run([(-1, 45), (7, score)], instrument="pcl5")
+    assert (out.remission == day(7)) is remitted
+    assert out.status == ("remission" if remitted else "response")
+
+
+def test_pcl5_relapse_is_undetermined_whatever_the_scores_or_events() -> None:
+    """Relapse is not defined for PCL-5 (CLINICAL.md §3): reported ``undetermined``."""
+    series = [(-1, 60), (7, 30), (14, 58), (21, 59), (28, 60)]
+    out = run(series, [(10, "hospitalization")], instrument="pcl5")
+    assert out.response == day(7)
+    assert out.relapse is None
+    assert out.relapse_reason is None
+    assert out.status == "no_response"
+    assert out.to_dict()["relapse"] == "undetermined"
+    assert out.relapse_warning == day(14)  # 28 points above the lowest: booster and review

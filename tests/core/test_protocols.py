@@ -14,7 +14,6 @@ import yaml
 from trellis.core.errors import InvalidInput
 from trellis.core.protocols import (
     ADAPTATIONS,
-    KNOWN_INSTRUMENTS,
     ProtocolError,
     ProtocolInvalid,
     list_protocols,
@@ -238,7 +237,7 @@ DELETE = object()
             "requirements_before_first_dose",
             ["x"],
             "requirements_before_first_dose[0]",
-            "'x' is not one of",
+            "unknown requirement 'x'",
         ),
         ("esketamine-trd", "doses.count", 10, "doses.count", "must equal the doses in the cadence"),
         (
@@ -321,10 +320,30 @@ def test_unknown_protocol_names_the_field() -> None:
     assert "iv-trd" in info.value.detail
 
 
-def test_known_instruments_cover_clinical_section_1() -> None:
-    assert {"phq9", "gad7", "pcl5", "cssrs", "qids-sr16", "madrs", "ybocs", "moaas", "cadss"} <= (
-        KNOWN_INSTRUMENTS
-    )
+def test_instrument_names_come_from_the_instrument_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One source of truth (issue 18): the validator reads the instrument registry, so a track
+    naming an instrument the registry lacks is refused, naming file, field and value."""
+    import trellis.core.protocols as protocols_module
+    from trellis.core.instruments import instrument_ids
+
+    assert not hasattr(protocols_module, "KNOWN_INSTRUMENTS")  # no private second list
+    data = raw("iv-bipolar")
+    assert validate_protocol_data(data, "iv-bipolar.yaml") == []
+    without_asrm = tuple(i for i in instrument_ids() if i != "asrm")
+    monkeypatch.setattr(protocols_module, "instrument_ids", lambda: without_asrm)
+    errors = validate_protocol_data(data, "iv-bipolar.yaml")
+    assert [(e.file, e.field) for e in errors] == [("iv-bipolar.yaml", "measures[1].instrument")]
+    assert "unknown instrument 'asrm'" in errors[0].problem
+
+
+def test_unknown_requirement_is_refused_from_the_requirement_registry() -> None:
+    data = raw("iv-trd")
+    data["requirements_before_first_dose"] = ["safety_plan", "moon_phase_checked"]
+    errors = validate_protocol_data(data, "iv-trd.yaml")
+    assert [e.field for e in errors] == ["requirements_before_first_dose[1]"]
+    assert "'moon_phase_checked'" in errors[0].problem
 
 
 @pytest.mark.parametrize(
@@ -345,3 +364,25 @@ def test_each_track_cites_its_evidence(track: str, citations: list[str]) -> None
     assert "CLINICAL.md §" in text
     for citation in citations:
         assert citation in text
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "fragment"),
+    [
+        (("doses", "session_minutes"), 90, "doses.session_minutes", "legal floor of 120"),
+        (("dose_rule", "fixed_mg"), [56, 112], "dose_rule.fixed_mg[1]", "highest dose of 84"),
+        (("dose_rule", "first_dose_mg"), 112, "dose_rule.first_dose_mg", "highest dose of 84"),
+    ],
+)
+def test_an_esketamine_copy_cannot_lower_the_law(
+    path: tuple[str, str], value: object, field: str, fragment: str
+) -> None:
+    """CLINICAL.md §4-5: REMS monitoring time and the label's doses bind every copy."""
+    data = raw("esketamine-trd")
+    data[path[0]][path[1]] = value
+    errors = validate_protocol_data(data, "esketamine-trd.yaml")
+    assert [e.field for e in errors] == [field]
+    assert fragment in errors[0].problem
+    data = raw("esketamine-trd")
+    data["doses"]["session_minutes"] = 150  # raising it is the program's choice
+    assert validate_protocol_data(data, "esketamine-trd.yaml") == []

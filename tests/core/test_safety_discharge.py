@@ -32,6 +32,7 @@ def ready_esketamine(**changes: Any) -> DischargeInputs:
         spo2=97,
         sedation_resolved=True,
         dissociation_resolved=True,
+        respiratory_depression_resolved=True,
         open_adverse_events=0,
         ride_confirmed=True,
     )
@@ -68,6 +69,7 @@ def test_all_met_is_ready() -> None:
         ({"spo2": 93}, "spo2"),
         ({"sedation_resolved": False}, "sedation_resolved"),
         ({"dissociation_resolved": False}, "dissociation_resolved"),
+        ({"respiratory_depression_resolved": False}, "respiratory_depression_resolved"),
         ({"open_adverse_events": 1}, "open_adverse_events"),
         ({"ride_confirmed": False}, "ride_confirmed"),
         ({"last_bp": (157, 80)}, "bp_within_20_percent"),
@@ -94,6 +96,7 @@ def test_all_unmet_listed_in_stable_order() -> None:
         spo2=90,
         sedation_resolved=False,
         dissociation_resolved=False,
+        respiratory_depression_resolved=False,
         open_adverse_events=3,
         ride_confirmed=False,
     )
@@ -202,6 +205,7 @@ def payload(**changes: Any) -> dict[str, Any]:
         "spo2": 97,
         "sedation_resolved": True,
         "dissociation_resolved": True,
+        "respiratory_depression_resolved": True,
         "open_adverse_events": 0,
         "ride_confirmed": True,
     }
@@ -254,3 +258,18 @@ def test_from_mapping_refuses_non_object() -> None:
     with pytest.raises(InvalidInput) as info:
         DischargeInputs.from_mapping([1, 2])  # type: ignore[arg-type]
     assert info.value.field == "input"
+
+
+def test_respiratory_depression_is_required_like_sedation_and_dissociation() -> None:
+    """Issue 18 contract: the discharge input takes ``respiratory_depression_resolved``
+    (required, true/false), as the REMS form asks whether it resolved (CLINICAL.md §4-5)."""
+    with pytest.raises(InvalidInput) as info:
+        DischargeInputs.from_mapping(payload(respiratory_depression_resolved=...))
+    assert info.value.field == "respiratory_depression_resolved"
+    with pytest.raises(InvalidInput) as info:
+        DischargeInputs.from_mapping(payload(respiratory_depression_resolved="yes"))
+    assert info.value.field == "respiratory_depression_resolved"
+    result = discharge_readiness(
+        DischargeInputs.from_mapping(payload(respiratory_depression_resolved=False))
+    )
+    assert result.unmet == ("respiratory_depression_resolved",)

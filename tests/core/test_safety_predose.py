@@ -396,3 +396,14 @@ def test_override_needs_text() -> None:
     with pytest.raises(InvalidInput) as info:
         PrescriberOverride(prescriber=None, reason="x")  # type: ignore[arg-type]
     assert info.value.field == "override.prescriber"
+
+
+@pytest.mark.parametrize(("key", "value"), [("no_food_minutes", 60), ("no_liquids_minutes", 10)])
+def test_esketamine_fasting_times_are_legal_floors(key: str, value: int) -> None:
+    """Spravato label (CLINICAL.md §4): no food 2 h, no liquids 30 min: raised, never lowered."""
+    with pytest.raises(InvalidInput) as info:
+        TrackRequirements.from_mapping({"drug": "esketamine", "route": "intranasal", key: value})
+    assert info.value.field == f"track.{key}"
+    assert "legal floor" in info.value.detail
+    # IV ketamine has no label fasting rule: a program sets its own.
+    assert TrackRequirements(drug="ketamine", route="iv", **{key: value})

@@ -80,3 +80,36 @@ def test_thresholds_are_frozen() -> None:
 def test_to_dict_round_trips() -> None:
     t = SafetyThresholds.from_mapping({"alert_systolic": 170})
     assert SafetyThresholds.from_mapping(t.to_dict()) == t
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        # Issue 18: the REMS 120 minutes could be lowered to anything above the 40-minute BP.
+        ("esketamine_min_observation_min", 119, "legal floor of 120 (Spravato REMS"),
+        ("esketamine_min_observation_min", 60, "legal floor of 120 (Spravato REMS"),
+        ("esketamine_bp_check_min", 30, "Spravato label: blood pressure about 40 minutes"),
+        ("esketamine_bp_check_min", 60, "Spravato label: blood pressure about 40 minutes"),
+        ("vitals_early_window_min", 11, "legal limit of 10"),
+    ],
+)
+def test_law_is_a_floor_not_a_setting(key: str, value: int, fragment: str) -> None:
+    """CLINICAL.md §5: label/REMS rules may be raised, never lowered; the refusal names the
+    rule and the setting."""
+    with pytest.raises(InvalidInput) as info:
+        SafetyThresholds.from_mapping({key: value}, where="thresholds.json")
+    assert info.value.field == f"thresholds.json.{key}"
+    assert fragment in info.value.detail
+
+
+def test_law_floors_may_be_raised() -> None:
+    t = SafetyThresholds.from_mapping(
+        {"esketamine_min_observation_min": 150, "esketamine_bp_check_min": 40}
+    )
+    assert t.esketamine_min_observation_min == 150
+    assert (
+        SafetyThresholds.from_mapping({"vitals_early_window_min": 0}).vitals_early_window_min == 0
+    )
+    # ★ settings without a legal floor stay the medical director's choice (CLINICAL.md §5).
+    assert SafetyThresholds.from_mapping({"ketamine_min_observation_min": 30})
+    assert SafetyThresholds.from_mapping({"discharge_spo2_min": 93})

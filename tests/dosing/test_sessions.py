@@ -429,3 +429,99 @@ def test_rems_exports_csv_and_a_pdf_that_parses(
     body = pdf_text(text_pdf(services.rems_lines(row, synthetic=True)))
     assert "lot number: EK24A117" in body
     assert "SYNTHETIC DEMO DATA" in body
+
+
+@pytest.mark.django_db
+def test_possible_mania_holds_the_next_dose_until_a_prescriber_reviews_it(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """CLINICAL.md §1, §6: ASRM total >= 6 -> a prescriber review before the next dose."""
+    from trellis.alerts import services as alerts
+    from trellis.alerts.models import Alert
+    from trellis.measures import services as measures
+
+    measures.record_clinician_total(cast.nurse_a, cast.patient_a, "asrm", 5)
+    assert not Alert.objects.filter(kind="possible_mania").exists()
+    assessment = measures.record_clinician_total(cast.nurse_a, cast.patient_a, "asrm", 6)
+    assert assessment.flags == ["possible_mania"]
+    alert = Alert.objects.get(kind="possible_mania", patient=cast.patient_a)
+    assert alert.severity == "urgent"
+    assert alert.title == "Possible mania: ASRM total 6"
+
+    start = timezone.now() - 10 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    review = [m for m in services.predose_missing(session) if m.item == "prescriber_review"]
+    assert len(review) == 1
+    with pytest.raises(Conflict, match="pre-dose"):
+        services.sign_off_predose(prescriber, session)
+    with pytest.raises(NotAllowed):  # a nurse cannot close a prescriber review
+        alerts.acknowledge(cast.nurse_a, alert.pk, action_taken="Seen, looks fine")
+    alerts.acknowledge(prescriber, alert.pk, action_taken="Reviewed: euthymic, proceed (synthetic)")
+    assert not [m for m in services.predose_missing(session) if m.item == "prescriber_review"]
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    assert dose_events(ready_course) == 1
+
+
+@pytest.mark.django_db
+def test_unresolved_respiratory_depression_blocks_discharge(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """CLINICAL.md §4-5 (REMS): monitoring continues until respiratory depression resolves; it
+    is its own discharge criterion (it was folded into dissociation before)."""
+    start = timezone.now() - 130 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    for minute in (40, 121):
+        services.record_observation(
+            cast.nurse_a,
+            session,
+            at=start + minute * M,
+            values={"systolic": 130, "diastolic": 80, "heart_rate": 72, "spo2": 97, "moaas": 5},
+        )
+    checks: dict[str, bool | None] = {
+        "sedation": False,
+        "dissociation": False,
+        "respiratory_depression": True,
+        "respiratory_depression_resolved": False,
+    }
+    services.record_checks(cast.nurse_a, session, checks, at=start + 122 * M)
+    result = services.readiness(session, start + 125 * M)
+    assert result.unmet == ("respiratory_depression_resolved",)
+    with pytest.raises(Conflict, match="respiratory depression not resolved"):
+        services.discharge(
+            cast.nurse_a, session, released_to="Partner", instructions_given=True, language="en"
+        )
+    services.record_checks(
+        cast.nurse_a,
+        session,
+        checks | {"respiratory_depression_resolved": True},
+        at=start + 124 * M,
+    )
+    assert services.readiness(session, start + 125 * M).ready
+
+
+@pytest.mark.django_db
+def test_settings_cannot_lower_the_rems_observation_and_serve_refuses_stored_ones(
+    cast: Cast, cli: Any
+) -> None:
+    """CLINICAL.md §5: what is law is not a setting. Saving is refused naming the rule; a value
+    stored before the rule existed stops ``trellis serve`` instead of reporting ready early."""
+    from trellis.dosing.models import DosingSettings
+
+    with pytest.raises(InvalidInput, match="legal floor of 120") as info:
+        services.save_thresholds(
+            cast.admin_a, cast.program_a, {"esketamine_min_observation_min": 60}
+        )
+    assert info.value.field == "thresholds.esketamine_min_observation_min"
+    assert not DosingSettings.objects.exists()
+    assert services.check_all_thresholds() == 0
+    DosingSettings.objects.create(
+        program=cast.program_a, thresholds={"esketamine_min_observation_min": 60}
+    )
+    result = cli("serve", "--port", "8798")
+    assert result.code == 2
+    assert result.out == ""
+    assert "prog-a: thresholds.esketamine_min_observation_min" in result.err
+    assert "Spravato REMS" in result.err

@@ -219,3 +219,16 @@ def test_a_therapist_reads_the_session_but_cannot_record(
     sign_in(client, cast.therapist_a)
     assert client.get(url("session", session)).status_code == 200
     assert client.post(url("predose", session), {}).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typo", ["1_30", "+130", "١٣٠"])
+def test_vital_signs_on_the_form_take_ascii_digits_only(
+    client: Any, cast: Cast, session: Any, typo: str
+) -> None:
+    """Issue 18: Django's own field reads ``1_30`` as 130; a typo must not become a vital."""
+    sign_in(client, cast.nurse_a)
+    response = client.post(url("predose", session), {"systolic": typo, "diastolic": "80"})
+    assert response.status_code == 400
+    assert "Enter a whole number from 40 to 300 mmHg." in response.content.decode()
+    assert DosingSession.objects.get(pk=session.pk).predose == {}

@@ -218,3 +218,14 @@ def test_unacknowledged_item_9_alert_escalates_to_on_call_after_60_minutes(cast:
     assert message.to_address == "+15555550999"
     acknowledge(cast.nurse_a, alert.pk, action_taken="Called; C-SSRS done; seen today.")
     assert banner_alerts(cast.therapist_a, program) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typo", ["+1", "0_1", "١"])
+def test_loose_numbers_count_as_missing(client: Any, cast: Cast, typo: str) -> None:
+    """Issue 18: ASCII digits only (``"١".isdigit()`` is true and ``int("١")`` is 1)."""
+    _, token = link_for(cast.patient_a)
+    response = client.post(f"/measures/c/{token}/phq9/week_3/", form({**PHQ9_OK, "2": typo}))
+    assert response.status_code == 400
+    assert 'href="#q-2"' in response.content.decode()
+    assert not Assessment.objects.exists()

@@ -79,3 +79,50 @@ def test_not_durable_when_out_of_remission_at_90_days(cast: Cast, monkeypatch: A
     )
     as_of = induction_end + dt.timedelta(days=100)
     assert services.durable_remission_for_episode(episode, as_of) is False
+
+
+@pytest.mark.django_db
+def test_ptsd_course_outcomes_use_the_pcl5_rules(cast: Cast, monkeypatch: Any) -> None:
+    """CLINICAL.md §3 in the app: on a PCL-5 track response is a drop of >= 10 points (not
+    50 %), remission a total < 33, relapse undetermined."""
+    monkeypatch.setattr(
+        care,
+        "FIRST_DOSE_FACT_PROVIDERS",
+        [
+            *care.FIRST_DOSE_FACT_PROVIDERS,
+            lambda e: {"safety_plan_on_file": True, "consent_to_touch_documented": True},
+        ],
+    )
+    start = dt.date(2026, 1, 5)
+    episode = care.start_episode(
+        cast.coordinator_a,
+        cast.patient_a,
+        protocol_id="iv-ptsd",
+        referred_on=start,
+        start_date=start,
+    )
+    answers = {i.id: False for i in load_protocol("iv-ptsd").screening if i.age_below is None}
+    care.record_screening(cast.coordinator_a, episode, answers, at=at(start))
+    for k in (1, 2):
+        care.record_event(cast.therapist_a, episode, "preparation_done", at=at(start), index=k)
+    first = start + dt.timedelta(days=7)
+    care.record_event(cast.nurse_a, episode, "dose_given", at=at(first), index=1)
+    for offset, total in ((-1, 52), (5, 42)):
+        Assessment.objects.create(
+            program=cast.program_a,
+            patient=cast.patient_a,
+            episode=episode,
+            instrument="pcl5",
+            instrument_version="1",
+            answers={},
+            total=total,
+            source="clinician",
+            taken_at=at(first + dt.timedelta(days=offset), 8),
+            idempotency_key=f"t:{offset}",
+        )
+    outcome = services.outcomes_for_episode(episode)
+    assert outcome.instrument == "pcl5"
+    assert outcome.response == first + dt.timedelta(days=5)  # 52 -> 42: a 10-point drop
+    assert outcome.remission is None
+    assert outcome.to_dict()["relapse"] == "undetermined"
+    assert outcome.status == "response"

@@ -130,3 +130,67 @@ def test_pre_dose_reminder_uses_the_planned_dose(cast: Cast) -> None:
     due = services.open_due(episode, nine - timedelta(hours=2))
     assert ("phq9", "pre_dose_1") in {(d.instrument, d.timepoint) for d in due}
     assert not any(d.kind == "post_dose" for d in services.schedule_for(episode))
+
+
+@pytest.mark.django_db
+def test_bipolar_course_gets_its_phq9_reminder_and_asrm_is_not_sent(cast: Cast) -> None:
+    """Issue 18: the bipolar track scheduled ASRM, which the registry lacked, so the job raised
+    for every bipolar course and sent nothing, PHQ-9 included."""
+    care.start_episode(
+        cast.coordinator_a,
+        cast.patient_a,
+        protocol_id="iv-bipolar",
+        referred_on=days_ago(1),
+        start_date=timezone.now().date(),
+    )
+    consent(cast, "reminders_sms")
+    assert services.send_due_reminders(timezone.now()) == 1
+    sent = {(r.instrument, r.timepoint) for r in Reminder.objects.all()}
+    assert ("phq9", "baseline") in sent
+    assert not any(i == "asrm" for i, _t in sent)  # totals only: entered by a clinician
+    sent_now = services.send_checkin_now(cast.nurse_a, cast.patient_a)
+    assert sent_now.link.payload["due"]
+
+
+@pytest.mark.django_db
+def test_a_failing_course_raises_a_staff_alert_and_the_others_still_get_reminders(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import PATIENT_DATA
+
+    from trellis.alerts.models import Alert
+    from trellis.patients.services import register_patient
+
+    broken = course_before_dose_1(cast)
+    other = register_patient(
+        cast.admin_a, cast.program_a, {**PATIENT_DATA, "given_name": "Kai", "phone": "+15555550999"}
+    )
+    care.start_episode(
+        cast.coordinator_a,
+        other,
+        protocol_id="iv-trd",
+        referred_on=days_ago(1),
+        start_date=timezone.now().date(),
+    )
+    consent(cast, "reminders_sms")
+    add_consent(cast.nurse_a, other, kind="reminders_sms", given_on=days_ago(1))
+    real = services.open_due
+
+    def open_due(episode: Any, now: Any) -> Any:
+        if episode.pk == broken.pk:
+            raise RuntimeError("schedule cannot be computed")
+        return real(episode, now)
+
+    monkeypatch.setattr(services, "open_due", open_due)
+    now = timezone.now()
+    assert services.send_due_reminders(now) == 1  # the other course still gets its link
+    assert Reminder.objects.filter(patient=other).exists()
+    alert = Alert.objects.get(kind="reminder_failed")
+    assert alert.patient == cast.patient_a
+    assert alert.severity == "warning"
+    assert "schedule cannot be computed" in alert.detail
+    services.send_due_reminders(now + timedelta(minutes=1))
+    assert Alert.objects.filter(kind="reminder_failed").count() == 1  # once per course and day
+    # Staff can still send a check-in by hand (the primary instrument) for the failing course.
+    sent = services.send_checkin_now(cast.nurse_a, cast.patient_a)
+    assert [d["instrument"] for d in sent.link.payload["due"]] == ["phq9"]

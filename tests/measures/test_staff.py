@@ -44,6 +44,7 @@ def phq9(patient: Any, total: int, when: Any, tag: str) -> Assessment:
     ("answers", "risk", "alerted"),
     [
         ({"q1": "yes", "q2": "yes", "q3": "yes", "q4": "no", "q5": "no"}, "moderate", True),
+        ({"q1": "yes", "q2": "yes", "q3": "no", "q4": "no", "q5": "no"}, "low", False),
         ({"q1": "yes", "q2": "yes", "q3": "yes", "q4": "yes", "q5": "no"}, "high", True),
         ({"q6": "yes", "q6_3mo": "no"}, "moderate", True),
         ({"q1": "yes"}, "low", False),
@@ -72,9 +73,17 @@ def test_cssrs_skip_logic_is_enforced_in_the_form(client: Any, cast: Cast) -> No
     missing = client.post(f"/measures/patients/{cast.patient_a.pk}/cssrs/", {"cssrs-q1": "no"})
     assert missing.status_code == 400
     assert "Choose yes, no or not asked." in missing.content.decode()
-    ok = client.post(
+    # CLINICAL.md §2: yes to q2 with its follow-up questions unanswered is incomplete.
+    incomplete = client.post(
         f"/measures/patients/{cast.patient_a.pk}/cssrs/",
         cssrs_post(CSSRS_NONE | {"q1": "yes", "q2": "yes", "q3": "yes"}),
+    )
+    assert incomplete.status_code == 400
+    assert "Answer this question" in incomplete.content.decode()
+    assert not Assessment.objects.exists()
+    ok = client.post(
+        f"/measures/patients/{cast.patient_a.pk}/cssrs/",
+        cssrs_post(CSSRS_NONE | {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "no", "q5": "no"}),
     )
     assert ok.status_code == 302
     assert Assessment.objects.get().risk == "moderate"
@@ -234,3 +243,32 @@ def test_htmx_entry_swaps_the_panel_fragment(client: Any, cast: Cast) -> None:
     assert ok.status_code == 200
     assert 'role="status">Score saved.' in ok.content.decode()
     assert Assessment.objects.get().total == 25
+
+
+@pytest.mark.django_db
+def test_qids_item_12_raises_the_suicide_alert_like_phq9_item_9(cast: Cast) -> None:
+    """CLINICAL.md §2: any instrument with a suicide item raises the same flag on the same path."""
+    answers = {str(i): 0 for i in range(1, 17)} | {"12": 1}
+    a = services.record_clinician_items(cast.nurse_a, cast.patient_a, "qids-sr16", answers)
+    assert a.flags == ["suicidal_ideation"]
+    assert a.suicide_item == "12"  # the chart's badge names QIDS item 12, not PHQ-9 item 9
+    alert = Alert.objects.get(kind="suicide_risk", severity="urgent", patient=cast.patient_a)
+    assert alert.title == "Suicide risk: QIDS-SR16 item 12 = 1"
+    quiet = {str(i): 0 for i in range(1, 17)}
+    services.record_clinician_items(cast.nurse_a, cast.patient_a, "qids-sr16", quiet)
+    assert Alert.objects.filter(kind="suicide_risk").count() == 1
+    with pytest.raises(InvalidInput):
+        services.record_clinician_items(cast.nurse_a, cast.patient_a, "phq9", answers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typo", ["+7", "0_7", "٧"])
+def test_clinician_total_form_takes_ascii_digits_only(client: Any, cast: Cast, typo: str) -> None:
+    sign_in(client, cast.nurse_a)
+    url = f"/measures/patients/{cast.patient_a.pk}/total/"
+    response = client.post(url, {"mtotal-instrument": "asrm", "mtotal-total": typo})
+    assert response.status_code == 400
+    assert not Assessment.objects.exists()
+    ok = client.post(url, {"mtotal-instrument": "asrm", "mtotal-total": "7"})
+    assert ok.status_code == 302
+    assert Assessment.objects.get().flags == ["possible_mania"]

@@ -26,6 +26,10 @@ class Kind(models.TextChoices):
     RELAPSE_WARNING = "relapse_warning", _("Relapse warning")
     REMS_FORM_DUE = "rems_form_due", _("REMS form due")
     DELIVERY_FAILED = "delivery_failed", _("Message not delivered")
+    # CLINICAL.md §1: ASRM total >= 6 -> a prescriber review before the next dose.
+    POSSIBLE_MANIA = "possible_mania", _("Possible mania")
+    # A course's check-in reminders could not be worked out (issue 18): staff must see it.
+    REMINDER_FAILED = "reminder_failed", _("Check-in reminders failed")
     OTHER = "other", _("Other")
 
 

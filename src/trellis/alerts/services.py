@@ -18,9 +18,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from trellis.accounts.models import CLINICAL_ROLES, Program
+from trellis.accounts.models import CLINICAL_ROLES, Program, Role
 from trellis.accounts.services import require_roles
-from trellis.alerts.models import Alert, Severity
+from trellis.alerts.models import Alert, Kind, Severity
 from trellis.audit.models import Action
 from trellis.audit.services import record
 from trellis.core.errors import Conflict, InvalidInput
@@ -75,6 +75,22 @@ def raise_alert(
     return alert
 
 
+# Alerts only a prescriber may close: each holds the patient's next dose until then.
+PRESCRIBER_REVIEW_KINDS = frozenset({Kind.POSSIBLE_MANIA})
+
+
+def open_review_alerts(patient: Patient) -> list[Alert]:
+    """The patient's open alerts that hold the next dose until a prescriber reviews them (the
+    caller holds an access-checked patient)."""
+    return list(
+        Alert.objects.filter(
+            program=patient.program, patient=patient, kind__in=PRESCRIBER_REVIEW_KINDS
+        )
+        .open()
+        .order_by("raised_at", "pk")
+    )
+
+
 def open_alerts(user: Any, program: Program | None) -> QuerySet[Alert]:
     if program is None:
         return Alert.objects.none()
@@ -100,6 +116,9 @@ def acknowledge(
     """A named clinician acknowledges the alert and records what was done."""
     alert = get_alert(user, alert_id)
     require_roles(user, alert.program, CLINICAL_ROLES)
+    if alert.kind in PRESCRIBER_REVIEW_KINDS:
+        # CLINICAL.md §1, §6: a possible-mania screen needs a prescriber's review.
+        require_roles(user, alert.program, [Role.PRESCRIBER])
     if not alert.is_open:
         raise Conflict("This alert was already acknowledged.")
     action = action_taken.strip()

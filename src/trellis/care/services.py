@@ -37,6 +37,7 @@ from trellis.care.models import (
 )
 from trellis.core import pathway, screening
 from trellis.core.errors import Conflict, InvalidInput
+from trellis.core.protocol_check import check_track
 from trellis.core.protocols import (
     DATA_DIR,
     DATA_PACKAGE,
@@ -786,6 +787,31 @@ def _copy_filename(protocol_id: str) -> str:
     return f"{protocol_id}.yaml"
 
 
+def check_all_protocols() -> int:
+    """Validate every packaged track and every program's adapted copy (its current text)
+    against the schema and every registry (:func:`trellis.core.protocol_check.check_track`).
+
+    Run by ``trellis serve`` before it starts (issue 18): a track that names an unknown
+    instrument, requirement or adaptation stops the start-up with a
+    :class:`~trellis.core.protocols.ProtocolInvalid` naming the file, the field and the value,
+    instead of failing later in every reminder run. The file of a copy is named
+    ``<program slug>/<track id>.yaml``. Returns how many tracks were checked.
+    """
+    checked = 0
+    for protocol in list_protocols():
+        check_track(protocol, _copy_filename(protocol.id))
+        checked += 1
+    for row in (
+        ProgramProtocol.objects.exclude(yaml_text="")
+        .select_related("program")
+        .order_by("program__slug", "protocol_id")
+    ):
+        filename = f"{row.program.slug}/{_copy_filename(row.protocol_id)}"
+        check_track(parse_protocol_text(row.yaml_text, filename), filename)
+        checked += 1
+    return checked
+
+
 def packaged_protocol_text(protocol_id: str) -> str:
     """The YAML text of a packaged track (the starting point of a copy)."""
     load_protocol(protocol_id, field="source")  # InvalidInput for unknown ids
@@ -1004,7 +1030,9 @@ def copy_protocol(
         text = get_copy(user, program, source_id).yaml_text
     _check_copy_id(program, new_id)
     text = _ID_LINE.sub(f"id: {new_id}", text, count=1)
-    protocol = parse_protocol_text(text, _copy_filename(new_id))
+    protocol = check_track(
+        parse_protocol_text(text, _copy_filename(new_id)), _copy_filename(new_id)
+    )
     row = ProgramProtocol.objects.create(
         program=program,
         protocol_id=new_id,
@@ -1044,7 +1072,10 @@ def save_protocol_copy(
     row = get_copy(user, program, protocol_id)
     row = ProgramProtocol.objects.select_for_update().get(pk=row.pk)
     text = yaml_text.replace("\r\n", "\n")
-    protocol = parse_protocol_text(text, _copy_filename(protocol_id))
+    # Every registry the track feeds (instruments, requirements, activity kinds, adaptations).
+    protocol = check_track(
+        parse_protocol_text(text, _copy_filename(protocol_id)), _copy_filename(protocol_id)
+    )
     if text == row.yaml_text:
         return row
     version = str(protocol.version)

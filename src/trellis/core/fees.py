@@ -103,7 +103,8 @@ def parse_dollars(value: object, field: str, *, allow_none: bool = False) -> Dec
         amount = Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip().replace(",", "").removeprefix("$")
-        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+        # ASCII digits only ([0-9], not \d: "١٢" is not an amount; trellis.core.numbers).
+        if not re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", text):
             raise InvalidInput(
                 field, f"must be an amount in dollars like 23500 or 23500.50, got {value!r}"
             )

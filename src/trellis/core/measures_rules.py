@@ -43,6 +43,11 @@ TIMEPOINT_MAP = {
 END_OF_SERIES_WINDOW = dt.timedelta(days=7)
 END_OF_SERIES_DELAY = dt.timedelta(hours=24)
 
+# CLINICAL.md §1: ASRM total >= 6 flags possible mania -> a prescriber review before the next
+# dose (bipolar track, CLINICAL.md §6); the flag's alert kind, which holds the next dose.
+MANIA_FLAG = "possible_mania"
+MANIA_ALERT_KIND = "possible_mania"
+
 # CLINICAL.md §2: C-SSRS screener levels that need an urgent clinician response.
 URGENT_CSSRS = frozenset({"moderate", "high"})
 
@@ -68,11 +73,22 @@ def patient_reportable(instrument_id: str) -> bool:
     return inst.ship_item_text and inst.scoring_method in ("sum", "domains")
 
 
+def suicide_item(instrument_id: str) -> str | None:
+    """The item whose answer raises ``suicidal_ideation`` (PHQ-9 item 9, QIDS-SR16 item 12), read
+    from the instrument's data file (CLINICAL.md §2: any instrument with a suicide item raises
+    the same flag on the same path); None when the instrument has none."""
+    for rule in get_instrument(instrument_id).flags:
+        if rule.token == "suicidal_ideation" and rule.rule == "item_at_least":
+            return rule.item
+    return None
+
+
 def suicide_risk(result: ScoreResult) -> bool:
     """The suicide-risk signal of one scored administration (CLINICAL.md §2).
 
-    PHQ-9 item 9 >= 1 raises the ``suicidal_ideation`` flag whatever the total; a C-SSRS
-    screener at ``moderate`` or ``high`` risk. Either needs a same-day clinician response.
+    PHQ-9 item 9 >= 1 or QIDS-SR16 item 12 >= 1 raises the ``suicidal_ideation`` flag whatever
+    the total; a C-SSRS screener at ``moderate`` or ``high`` risk. Either needs a same-day
+    clinician response.
     """
     return "suicidal_ideation" in result.flags or (result.risk in URGENT_CSSRS)
 

@@ -3,7 +3,7 @@
 Every rule here is a ★ Trellis definition from CLINICAL.md §3, modelled on SUSTAIN-1 (Daly EJ
 et al., JAMA Psychiatry 2019;76:893-903: relapse = MADRS >= 22 on two consecutive visits 5-15
 days apart, or hospitalisation for worsening depression, or a suicide attempt). PHQ-9 is the
-default instrument; MADRS, QIDS-SR16 and Y-BOCS have their own thresholds
+default instrument; MADRS, QIDS-SR16, Y-BOCS and PCL-5 have their own thresholds
 (:data:`DEFAULT_THRESHOLDS`), and a program may pass its own :class:`OutcomeThresholds`.
 
 Dates, not times, are compared. Choices the source leaves open, made here and tested:
@@ -23,6 +23,13 @@ Dates, not times, are compared. Choices the source leaves open, made here and te
   score no longer meets response, without relapse, is ``no_response``; the ``response`` date
   still records that they responded). With a baseline but no post-dose assessment yet, the
   status is ``no_response``.
+- **PCL-5** (CLINICAL.md §3, the PTSD and complex-trauma tracks' primary measure): response is
+  a drop of >= 10 points from baseline (the clinically meaningful change, VA NCPTSD), remission
+  a total < 33 (below the probable-PTSD cut-off). Relapse is not defined for PCL-5: it is
+  reported ``undetermined`` (neither scores nor events make one), so the status is never
+  ``relapse``. The relapse warning reads "5 points above the lowest" as the instrument's
+  meaningful change (10 points, CLINICAL.md §1), and durable remission is remission at D days
+  (no relapse can be told to have happened in between).
 """
 
 from __future__ import annotations
@@ -58,6 +65,10 @@ class OutcomeThresholds:
     - ``warning_rise``: relapse warning when a score is this many points above the lowest
       since response (5).
     - ``baseline_window_days``: baseline is taken in the 14 days up to the first dose.
+    - ``response_drop``: when set, response is a drop of at least this many points from
+      baseline instead of a fraction (PCL-5: 10 points, CLINICAL.md §3).
+    - ``relapse_defined``: False when the source defines no relapse for the instrument (PCL-5):
+      relapse is then reported ``undetermined``.
     """
 
     response_reduction: Fraction = Fraction(1, 2)
@@ -66,8 +77,12 @@ class OutcomeThresholds:
     relapse_gap_days: tuple[int, int] = (5, 15)
     warning_rise: int = 5
     baseline_window_days: int = 14
+    response_drop: int | None = None
+    relapse_defined: bool = True
 
     def __post_init__(self) -> None:
+        if self.response_drop is not None and self.response_drop < 1:
+            raise InvalidInput("thresholds.response_drop", "must be at least 1 point")
         if not 0 < self.response_reduction <= 1:
             raise InvalidInput("thresholds.response_reduction", "must be in (0, 1]")
         lo, hi = self.relapse_gap_days
@@ -79,7 +94,10 @@ class OutcomeThresholds:
             raise InvalidInput("thresholds.baseline_window_days", "must not be negative")
 
     def meets_response(self, baseline: int, score: int) -> bool:
-        """Score has fallen by at least ``response_reduction`` of baseline (exact arithmetic)."""
+        """Score has fallen by at least ``response_drop`` points when set, else by at least
+        ``response_reduction`` of baseline (exact arithmetic)."""
+        if self.response_drop is not None:
+            return baseline - score >= self.response_drop
         return Fraction(score) <= (1 - self.response_reduction) * baseline
 
     def meets_remission(self, score: int) -> bool:
@@ -106,6 +124,16 @@ DEFAULT_THRESHOLDS: Mapping[str, OutcomeThresholds] = {
     # relapse score criterion given.
     "ybocs": OutcomeThresholds(
         response_reduction=Fraction(35, 100), remission_max=None, relapse_min=None
+    ),
+    # CLINICAL §3: PCL-5 response = a drop of >= 10 points (VA NCPTSD clinically meaningful
+    # change), remission = total < 33 (below the probable-PTSD cut-off); relapse not defined.
+    # Relapse warning: a rise of the meaningful change (10, CLINICAL §1) above the lowest.
+    "pcl5": OutcomeThresholds(
+        response_drop=10,
+        remission_max=32,
+        relapse_min=None,
+        relapse_defined=False,
+        warning_rise=10,
     ),
 }
 
@@ -140,6 +168,7 @@ class Outcome:
     relapse: dt.date | None
     relapse_reason: str | None  # "scores", "hospitalization" or "suicide_attempt"
     status: str
+    relapse_undetermined: bool = False  # the instrument defines no relapse (PCL-5)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with ISO 8601 dates (the ``trellis outcomes`` contract)."""
@@ -157,7 +186,7 @@ class Outcome:
             "response": iso(self.response),
             "remission": iso(self.remission),
             "relapse_warning": iso(self.relapse_warning),
-            "relapse": iso(self.relapse),
+            "relapse": "undetermined" if self.relapse_undetermined else iso(self.relapse),
             "relapse_reason": self.relapse_reason,
             "status": self.status,
         }
@@ -250,7 +279,7 @@ def evaluate_outcomes(
     """Baseline, response, remission, relapse warning, relapse and status (CLINICAL.md §3).
 
     - Response: first assessment after the first dose with score <= 50 % of baseline
-      (Y-BOCS: >= 35 % reduction).
+      (Y-BOCS: >= 35 % reduction; PCL-5: a drop of >= 10 points).
     - Remission: first assessment after the first dose meeting the remission threshold.
     - Relapse (only after response): assessments a then b with 5 <= days(b - a) <= 15, a, b
       and every assessment between them meeting the relapse score criterion (PHQ-9 >= 10 and
@@ -270,7 +299,17 @@ def evaluate_outcomes(
     first, assessments, evs = _validate(first_dose, series, events, instrument)
     baseline = find_baseline(first, assessments, th.baseline_window_days)
     if baseline is None:
-        return Outcome(instrument, None, None, None, None, None, None, "undetermined")
+        return Outcome(
+            instrument,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "undetermined",
+            relapse_undetermined=not th.relapse_defined,
+        )
     base = baseline.score
     post = [a for a in assessments if a.date > first]
 
@@ -289,15 +328,16 @@ def evaluate_outcomes(
                 warning = a.date
                 break
             lowest = min(lowest, a.score)
-        relapse = _score_relapse(after, base, th)
-        if relapse is not None:
-            reason = "scores"
-        assert response is not None
-        for ev in evs:
-            if ev.date >= response:
-                if relapse is None or ev.date < relapse:
-                    relapse, reason = ev.date, ev.kind
-                break  # events are sorted: the first one on/after response is the earliest
+        if th.relapse_defined:
+            relapse = _score_relapse(after, base, th)
+            if relapse is not None:
+                reason = "scores"
+            assert response is not None
+            for ev in evs:
+                if ev.date >= response:
+                    if relapse is None or ev.date < relapse:
+                        relapse, reason = ev.date, ev.kind
+                    break  # events are sorted: the first one on/after response is earliest
 
     if relapse is not None:
         status = "relapse"
@@ -311,7 +351,17 @@ def evaluate_outcomes(
             status = "response"
         else:
             status = "no_response"
-    return Outcome(instrument, baseline, response, remission, warning, relapse, reason, status)
+    return Outcome(
+        instrument,
+        baseline,
+        response,
+        remission,
+        warning,
+        relapse,
+        reason,
+        status,
+        relapse_undetermined=not th.relapse_defined,
+    )
 
 
 def _score_relapse(after: list[Assessment], baseline: int, th: OutcomeThresholds) -> dt.date | None:

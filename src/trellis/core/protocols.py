@@ -31,16 +31,11 @@ import jsonschema
 import yaml
 
 from trellis.core.errors import FileInvalid, FileProblem, InvalidInput
+from trellis.core.instruments import instrument_ids
 
 DATA_PACKAGE = "trellis.core"
 DATA_DIR = ("data", "protocols")
 SCHEMA_FILE = "protocol.schema.json"
-
-#: Instrument ids a protocol may name (CLINICAL.md §1). ``asrm`` (Altman Self-Rating Mania Scale,
-#: Altman 1997) is the hypomania screen of the bipolar track (CLINICAL.md §6) [verify licence].
-KNOWN_INSTRUMENTS = frozenset(
-    {"phq9", "gad7", "pcl5", "cssrs", "qids-sr16", "madrs", "ybocs", "moaas", "cadss", "asrm"}
-)
 
 #: Requirements that must be met before the first dose, and what each one means.
 REQUIREMENTS: Mapping[str, str] = {
@@ -61,6 +56,11 @@ ADAPTATIONS = (
     "family-involved",
     "transport",
 )
+
+#: Legal floors and limits for esketamine tracks (CLINICAL.md §4-5: law, not a setting): the
+#: REMS monitoring time a session must allow for, and the label's highest dose (3 devices).
+ESKETAMINE_MIN_SESSION_MINUTES = 120
+ESKETAMINE_MAX_MG = 84
 
 Drug = Literal["ketamine", "esketamine"]
 Route = Literal["iv", "im", "intranasal"]
@@ -321,8 +321,12 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
         allowed = " or ".join(sorted(_DRUG_ROUTES[drug]))
         err("route", f"{route!r} is not a route for {drug} (use {allowed})")
 
+    # One source of truth: the instrument registry (trellis/core/data/instruments), never a
+    # second list here (issue 18: a private list let a track name an instrument that did not
+    # exist, and the reminder job then failed for every course on it).
+    known_instruments = set(instrument_ids())
     primary = data["primary_instrument"]
-    if primary not in KNOWN_INSTRUMENTS:
+    if primary not in known_instruments:
         err("primary_instrument", f"unknown instrument {primary!r} ({_known()})")
 
     if drug == "esketamine" and "rems_patient_enrolment" not in data.get(
@@ -333,6 +337,13 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
             "esketamine tracks must require rems_patient_enrolment (Spravato REMS)",
         )
     reqs = data["requirements_before_first_dose"]
+    for i, req in enumerate(reqs):
+        # The requirement registry is REQUIREMENTS (one list; the schema does not repeat it).
+        if req not in REQUIREMENTS:
+            err(
+                f"requirements_before_first_dose[{i}]",
+                f"unknown requirement {req!r} (known: {', '.join(REQUIREMENTS)})",
+            )
     if len(set(reqs)) != len(reqs):
         err("requirements_before_first_dose", "lists a requirement twice")
 
@@ -382,6 +393,15 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
                 err("doses.min_days_between", f"must be ≤ max ({lo} > {hi})")
             elif target is not None and not lo <= target <= hi:
                 err("doses.target_days_between", f"must be within [{lo}, {hi}] (got {target})")
+    if drug == "esketamine":
+        # Law, not a setting (CLINICAL.md §4-5): floors a program's copy may raise, never lower.
+        minutes = doses.get("session_minutes")
+        if minutes is not None and minutes < ESKETAMINE_MIN_SESSION_MINUTES:
+            err(
+                "doses.session_minutes",
+                f"{minutes} is below the legal floor of {ESKETAMINE_MIN_SESSION_MINUTES} "
+                "(Spravato REMS: monitoring for at least 120 minutes after the first device)",
+            )
     if doses.get("maintenance") is not None and drug != "esketamine":
         err("doses.maintenance", "a label maintenance cadence applies to esketamine only")
 
@@ -400,10 +420,14 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
             for i, mg in enumerate(fixed):
                 if mg % 28:
                     err(f"dose_rule.fixed_mg[{i}]", f"{mg} mg is not a multiple of a 28 mg device")
+                elif mg > ESKETAMINE_MAX_MG:
+                    err(f"dose_rule.fixed_mg[{i}]", _above_label_dose(mg))
         for key in ("first_dose_mg", "first_dose_mg_age_65_plus"):
             mg = rule.get(key)
             if mg is not None and mg % 28:
                 err(f"dose_rule.{key}", f"{mg} mg is not a multiple of a 28 mg device")
+            elif mg is not None and mg > ESKETAMINE_MAX_MG:
+                err(f"dose_rule.{key}", _above_label_dose(mg))
         for key in ("mg_per_kg", "infusion_minutes", "max_mg"):
             if key in rule:
                 err(f"dose_rule.{key}", "applies to ketamine only")
@@ -415,7 +439,7 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
     instruments: set[str] = set()
     for i, measure in enumerate(data["measures"]):
         inst = measure["instrument"]
-        if inst not in KNOWN_INSTRUMENTS:
+        if inst not in known_instruments:
             err(f"measures[{i}].instrument", f"unknown instrument {inst!r} ({_known()})")
         if inst in instruments:
             err(f"measures[{i}].instrument", f"{inst!r} is listed twice")
@@ -425,7 +449,7 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
             err(f"measures[{i}].timepoints", "lists a timepoint twice")
         if not tps and "weekly_weeks" not in measure and "monthly_months" not in measure:
             err(f"measures[{i}]", "has no timepoints, weekly_weeks or monthly_months")
-    if primary in KNOWN_INSTRUMENTS and primary not in instruments:
+    if primary in known_instruments and primary not in instruments:
         err("measures", f"must schedule the primary instrument {primary!r}")
     if not any("baseline" in m.get("timepoints", []) for m in data["measures"]):
         err("measures", "must take a baseline (CLINICAL.md §3: no baseline → undetermined)")
@@ -447,8 +471,15 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
     return errs
 
 
+def _above_label_dose(mg: int) -> str:
+    return (
+        f"{mg} mg is above the label's highest dose of {ESKETAMINE_MAX_MG} mg "
+        "(Spravato label, CLINICAL.md §4: 56 or 84 mg; a legal limit, not a setting)"
+    )
+
+
 def _known() -> str:
-    return "known: " + ", ".join(sorted(KNOWN_INSTRUMENTS))
+    return "known: " + ", ".join(instrument_ids())
 
 
 # --------------------------------------------------------------------------------------------

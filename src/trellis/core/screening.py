@@ -177,6 +177,12 @@ _REQUIREMENT_FACT: Mapping[str, str] = {
 assert set(_REQUIREMENT_FACT) == set(REQUIREMENTS)
 
 
+def requirement_fact(requirement: str) -> str | None:
+    """The :class:`FirstDoseFacts` field that tells whether ``requirement`` is met (None when
+    the name is not a known requirement)."""
+    return _REQUIREMENT_FACT.get(requirement)
+
+
 def first_dose_blockers(
     protocol: Protocol, facts: FirstDoseFacts, extra_preparation: int = 0
 ) -> list[str]:

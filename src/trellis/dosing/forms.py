@@ -17,6 +17,7 @@ from trellis.core.safety.predose import CSSRS_RISKS, MEDICINE_CLASSES, PREGNANCY
 from trellis.dosing.models import AdverseEvent
 from trellis.dosing.services import AMENDABLE_FIELDS
 from trellis.patients.models import Language
+from trellis.web.forms import StrictDecimalField, StrictIntegerField
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -35,13 +36,13 @@ def now_local() -> str:
     return timezone.localtime().strftime(DT_FORMAT)
 
 
-def whole(label: Any, low: int, high: int, unit: str = "") -> forms.IntegerField:
+def whole(label: Any, low: int, high: int, unit: str = "") -> StrictIntegerField:
     msg = _("Enter a whole number from %(low)s to %(high)s%(unit)s.") % {
         "low": low,
         "high": high,
         "unit": f" {unit}" if unit else "",
     }
-    return forms.IntegerField(
+    return StrictIntegerField(
         label=label,
         required=False,
         min_value=low,
@@ -124,7 +125,7 @@ class PredoseForm(ServiceErrorsMixin, forms.Form):
     diastolic = whole(_("Diastolic BP"), 20, 200, "mmHg")
     heart_rate = whole(_("Heart rate"), 20, 250, "/min")
     spo2 = whole(_("SpO2 (%)"), 50, 100)
-    weight_kg = forms.DecimalField(
+    weight_kg = StrictDecimalField(
         label=_("Weight (kg)"),
         required=False,
         min_value=30,
@@ -221,7 +222,7 @@ class DoseForm(ServiceErrorsMixin, forms.Form):
         label=_("Lot number"), max_length=64, error_messages={"required": _("Give the lot number.")}
     )
     started_at = when_field(_("First administration (time)"))
-    requested_mg = forms.DecimalField(
+    requested_mg = StrictDecimalField(
         label=_("Dose (mg), if not the track's computed dose"),
         required=False,
         min_value=0.1,

@@ -127,6 +127,19 @@ def thresholds_for(program: Program) -> SafetyThresholds:
     return result
 
 
+def check_all_thresholds() -> int:
+    """Validate every program's stored threshold overrides (``trellis serve`` runs this before
+    it starts): a stored value that breaks a rule, e.g. one that lowers a legal floor of the
+    label or REMS (CLINICAL.md §5), stops the start-up naming the program, the setting and the
+    rule. Returns how many programs have overrides."""
+    rows = DosingSettings.objects.exclude(thresholds={}).select_related("program")
+    checked = 0
+    for row in rows.order_by("program__slug"):
+        SafetyThresholds.from_mapping(row.thresholds, where=f"{row.program.slug}: thresholds")
+        checked += 1
+    return checked
+
+
 def threshold_overrides(program: Program) -> dict[str, Any]:
     row = DosingSettings.objects.filter(program=program).first()
     return dict(row.thresholds) if row else {}
@@ -439,10 +452,24 @@ def track_requirements(session: DosingSession) -> Any:
 
 
 def predose_missing(session: DosingSession) -> list[MissingItem]:
-    """Every pre-dose item still missing; the dose cannot start until this is empty."""
-    return predose_checklist(
+    """Every pre-dose item still missing; the dose cannot start until this is empty.
+
+    Besides the pure checklist: an open possible-mania alert (ASRM total >= 6, CLINICAL.md §1,
+    §6) holds the dose until a prescriber has reviewed it (acknowledged the alert).
+    """
+    missing = predose_checklist(
         track_requirements(session), predose_record(session), thresholds_for(session.program)
     )
+    from trellis.alerts.services import open_review_alerts
+
+    for alert in open_review_alerts(session.patient):
+        missing.append(
+            MissingItem(
+                "prescriber_review",
+                f"{alert.title}: a prescriber reviews it (acknowledges the alert) before dosing",
+            )
+        )
+    return missing
 
 
 def predose_hold_reasons(session: DosingSession) -> list[str]:
@@ -893,7 +920,8 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         last_bp=(int(last_bp[0]), int(last_bp[1] or 0)),
         spo2=last_spo2,
         sedation_resolved=resolved("sedation"),
-        dissociation_resolved=resolved("dissociation") and resolved("respiratory_depression"),
+        dissociation_resolved=resolved("dissociation"),
+        respiratory_depression_resolved=resolved("respiratory_depression"),
         open_adverse_events=adverse_events_of(session).filter(closed_at__isnull=True).count(),
         ride_confirmed=bool(p.get("ride_home_confirmed")),
     )

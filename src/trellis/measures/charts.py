@@ -29,6 +29,7 @@ SHORT = {
     "moaas": "MOAA/S",
     "cadss": "CADSS",
     "qids-sr16": "QIDS-SR16",
+    "asrm": "ASRM",
 }
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 40
 

@@ -2,7 +2,8 @@
 
 For every demo episode: a baseline before dose 1 (PHQ-9, GAD-7 where the track measures it),
 a PHQ-9 before each dose, then weekly after the last dose; PCL-5 for PTSD tracks, Y-BOCS totals
-for OCD, MADRS totals for some. Courses follow one of four made-up trajectories: responder,
+for OCD, MADRS totals for some, ASRM totals (the hypomania screen, below its cut-off) at each
+visit on the bipolar track. Courses follow one of four made-up trajectories: responder,
 remitter, a relapse after response (which raises the relapse warning and adds the booster), and
 a non-responder. Patient answers go through real (now expired) check-in links, so Spanish-speaking
 patients' answers are stored exactly as theirs would be. One recent PHQ-9 has item 9 = 1: the
@@ -124,6 +125,14 @@ def seed_measures(ctx: DemoContext) -> None:
                     "pcl5",
                     _spread(pcl, [str(k) for k in range(1, 21)], 4),
                     when + timedelta(minutes=10),
+                )
+                added += 1
+            if "asrm" in instruments:
+                # CLINICAL.md §1, §6: the hypomania screen at every visit, totals only; kept
+                # below the possible-mania cut-off (6) so the demo course is not held.
+                asrm = (i + step) % 5  # (not from ctx.rng: the other seeds stay as they were)
+                services.record_clinician_total(
+                    nurse, patient, "asrm", asrm, when + timedelta(minutes=15)
                 )
                 added += 1
             if track in OCD_TRACKS:

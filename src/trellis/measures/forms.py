@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import get_instrument, normalise_answers
 from trellis.measures.services import CLINICIAN_TOTALS
+from trellis.web.forms import StrictIntegerField
 
 # Prefixes keep field ids unique on the chart, where other apps' panels have forms too.
 TOTAL_PREFIX = "mtotal"
@@ -29,7 +30,7 @@ def _total_choices() -> list[tuple[str, str]]:
 
 class ClinicianTotalForm(forms.Form):
     instrument = forms.ChoiceField(label=_("Scale"), choices=_total_choices)
-    total = forms.IntegerField(
+    total = StrictIntegerField(
         label=_("Total score"),
         error_messages={"invalid": _("Enter the total as a whole number.")},
     )
@@ -85,7 +86,10 @@ class CssrsForm(forms.Form):
         except InvalidInput as exc:
             field = exc.field if exc.field in self.fields else None
             message: Any
-            if field in ("q3", "q4", "q5"):
+            if "incomplete" in exc.detail:
+                # CLINICAL.md §2: an incomplete screen gets no risk level, so it is not saved.
+                message = _("Answer this question yes or no: the screen is incomplete without it.")
+            elif field in ("q3", "q4", "q5"):
                 message = _("Asked only after “yes” to item 2: answer no or not asked.")
             elif field == "q6_3mo":
                 message = _("Can be yes only when suicidal behaviour ever (item 6) is yes.")

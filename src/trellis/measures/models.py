@@ -68,6 +68,18 @@ class Assessment(models.Model):
     def suicide_flag(self) -> bool:
         return "suicidal_ideation" in (self.flags or []) or self.risk in ("moderate", "high")
 
+    @property
+    def suicide_item(self) -> str:
+        """The item that raised ``suicidal_ideation`` (PHQ-9 9, QIDS-SR16 12; CLINICAL.md §2)."""
+        from trellis.core.measures_rules import suicide_item
+
+        return suicide_item(self.instrument) or ""
+
+    @property
+    def mania_flag(self) -> bool:
+        """ASRM total >= 6 (CLINICAL.md §1): a prescriber review before the next dose."""
+        return "possible_mania" in (self.flags or [])
+
 
 class Reminder(models.Model):
     """A due assessment for which a check-in link was sent: each due item is sent once."""

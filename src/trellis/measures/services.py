@@ -52,7 +52,11 @@ from trellis.patients.services import reminder_contacts
 log = logging.getLogger(__name__)
 
 # Clinician-rated totals entered in the chart (CLINICAL.md §1: item text not shipped).
-CLINICIAN_TOTALS = ("madrs", "ybocs", "moaas", "cadss")
+CLINICIAN_TOTALS = ("madrs", "ybocs", "moaas", "cadss", "asrm")
+# Item-scored questionnaires answered on the licensed paper form and entered by staff item by
+# item (CLINICAL.md §1: QIDS-SR16 electronic use [verify]); item answers keep the item flags
+# (QIDS-SR16 item 12, CLINICAL.md §2) that a total would hide.
+CLINICIAN_ITEMS = ("qids-sr16",)
 # Who may enter clinician totals, administer the C-SSRS and send links.
 ENTRY_ROLES = frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.ADMIN})
 # Who may send a check-in link (coordinators too: they arrange the patient's contacts).
@@ -83,6 +87,7 @@ SHORT_NAMES = {
     "moaas": "MOAA/S",
     "cadss": "CADSS",
     "qids-sr16": "QIDS-SR16",
+    "asrm": "ASRM",
 }
 
 
@@ -317,6 +322,8 @@ def _store(
         complete_assessment_activity(episode, result.instrument, taken_at)
     if rules.suicide_risk(result):
         _raise_suicide_alert(assessment)
+    if rules.MANIA_FLAG in result.flags:
+        _raise_mania_alert(assessment)
     if episode is not None and episode.is_active and result.total is not None:
         _check_relapse_warning(episode, result.instrument, entered_by, request)
     return assessment
@@ -327,8 +334,10 @@ def _raise_suicide_alert(assessment: Assessment) -> None:
     if assessment.instrument == "cssrs":
         title = f"Suicide risk: C-SSRS screener {assessment.risk}"
     else:
-        item9 = assessment.answers.get("9")
-        title = f"Suicide risk: {short_name(assessment.instrument)} item 9 = {item9}"
+        # The instrument's suicide item (PHQ-9 item 9, QIDS-SR16 item 12), from its data file.
+        item = rules.suicide_item(assessment.instrument) or "?"
+        value = assessment.answers.get(item)
+        title = f"Suicide risk: {short_name(assessment.instrument)} item {item} = {value}"
     via = "check-in link" if assessment.source == Assessment.Source.PATIENT else "clinician entry"
     raise_alert(
         program=assessment.program,
@@ -339,6 +348,26 @@ def _raise_suicide_alert(assessment: Assessment) -> None:
         detail=(
             f"Answered {timezone.localtime(assessment.taken_at):%Y-%m-%d %H:%M} via {via}. "
             "Contact the patient today and administer the C-SSRS (CLINICAL.md §2)."
+        ),
+        patient=assessment.patient,
+        source=assessment,
+        at=assessment.created_at,
+    )
+
+
+def _raise_mania_alert(assessment: Assessment) -> None:
+    """ASRM total >= 6 flags ``possible_mania`` (CLINICAL.md §1, Altman 1997): an urgent alert
+    for a prescriber review before the next dose (bipolar track, CLINICAL.md §6); the dosing
+    pre-dose check holds the dose while the alert is open."""
+    raise_alert(
+        program=assessment.program,
+        kind=rules.MANIA_ALERT_KIND,
+        severity="urgent",
+        title=f"Possible mania: {short_name(assessment.instrument)} total {assessment.total}",
+        dedupe_key=f"mania:assessment:{assessment.pk}",
+        detail=(
+            f"Rated {timezone.localtime(assessment.taken_at):%Y-%m-%d %H:%M}. A prescriber "
+            "reviews the patient before the next dose; acknowledge this alert with the decision."
         ),
         patient=assessment.patient,
         source=assessment,
@@ -498,6 +527,34 @@ def record_clinician_total(
 
 
 @transaction.atomic
+def record_clinician_items(
+    user: Any,
+    patient: Patient,
+    instrument: str,
+    answers: Mapping[str, Any],
+    taken_at: dt.datetime | None = None,
+    *,
+    request: HttpRequest | None = None,
+) -> Assessment:
+    """Item answers of a paper questionnaire entered by staff (QIDS-SR16, CLINICAL.md §1),
+    scored by :func:`trellis.core.instruments.score`; item 12 >= 1 raises the same urgent
+    suicide-risk alert as PHQ-9 item 9 (CLINICAL.md §2), in the same transaction."""
+    require_roles(user, patient.program, ENTRY_ROLES)
+    if instrument not in CLINICIAN_ITEMS:
+        raise InvalidInput("instrument", _("Choose a questionnaire entered item by item."))
+    result = score(instrument, dict(answers))
+    return _store(
+        patient=patient,
+        result=result,
+        source=Assessment.Source.CLINICIAN,
+        taken_at=_check_taken_at(taken_at),
+        key=f"clinician:{uuid.uuid4()}",
+        entered_by=user,
+        request=request,
+    )
+
+
+@transaction.atomic
 def record_cssrs(
     user: Any,
     patient: Patient,
@@ -619,14 +676,21 @@ def send_checkin_now(
     episode = current_episode(patient)
     now = timezone.now()
     items: list[dict[str, str]] = []
+    schedule_ok = True
     if episode is not None:
-        for d in open_due(episode, now):
+        try:
+            due = open_due(episode, now)
+        except Exception as exc:  # a broken schedule must not stop staff sending a link
+            log.exception("due assessments failed for episode %s", episode.pk)
+            _raise_reminder_failure(episode, exc, now)
+            due, schedule_ok = [], False
+        for d in due:
             if rules.patient_reportable(d.instrument):
                 items.append({"instrument": d.instrument, "timepoint": d.timepoint})
     if not items:
         stamp = f"clinic-{now:%Y%m%d%H%M}"
         instruments = [primary_instrument(episode)]
-        if episode is not None:
+        if episode is not None and schedule_ok:
             instruments += [m.instrument for m in _track_measures(episode)]
         seen: list[str] = []
         for inst in instruments:
@@ -665,9 +729,34 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
     for episode in episodes:
         try:
             count += _remind_episode(episode, now)
-        except Exception:  # one bad course must not stop the others (notify.jobs contract)
+        except Exception as exc:  # one bad course must not stop the others (notify.jobs contract)
             log.exception("reminders failed for episode %s", episode.pk)
+            _raise_reminder_failure(episode, exc, now)
     return count
+
+
+def _raise_reminder_failure(episode: Episode, exc: Exception, now: dt.datetime) -> None:
+    """A staff alert (not only a log line) when a course's check-in reminders cannot be worked
+    out: its patient gets no reminder, PHQ-9 included, until someone fixes the cause (issue 18).
+    One alert per course and day; a failure to raise it must not stop the other courses."""
+    try:
+        day = timezone.localtime(now).date().isoformat()
+        raise_alert(
+            program=episode.program,
+            kind="reminder_failed",
+            severity="warning",
+            title=f"Check-in reminders could not be sent ({episode.protocol_id})",
+            dedupe_key=f"reminder_failed:{episode.pk}:{day}",
+            detail=(
+                "The reminder job could not work out this course's due questionnaires, so the "
+                f"patient got no check-in reminder. Send a check-in from the chart. Cause: {exc}"
+            )[:2000],
+            patient=episode.patient,
+            source=episode,
+            at=now,
+        )
+    except Exception:
+        log.exception("could not raise the reminder-failure alert for episode %s", episode.pk)
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from trellis.checkin.views import checkin_view
 from trellis.core import measures_rules as rules
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import CRISIS_TEXT_EN, get_instrument
+from trellis.core.numbers import strict_whole
 from trellis.measures import services
 from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
 from trellis.measures.panels import panel_context
@@ -96,8 +97,9 @@ def questionnaire(
         for n, item in enumerate(inst.items, start=1):
             raw = request.POST.get(f"item_{item.id}", "")
             posted[item.id] = raw
-            if raw.lstrip("-").isdigit() and int(raw) in item.values:
-                answers[item.id] = int(raw)
+            value = strict_whole(raw)  # ASCII digits only (trellis.core.numbers)
+            if value is not None and value in item.values:
+                answers[item.id] = value
             else:
                 missing.append(n)
         if not missing:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from trellis.core.fees import (
     parse_dollars,
     parse_schedule,
 )
+from trellis.core.numbers import strict_whole
 
 # Core fields → the flag a person typed, so the one-line error names what to fix.
 _FLAGS = {
@@ -60,10 +60,10 @@ def register(subparsers: Any) -> None:
 
 
 def _whole_number(raw: str, flag: str, what: str) -> int:
-    text = raw.strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    value = strict_whole(raw)  # ASCII digits only (trellis.core.numbers)
+    if value is None:
         raise InvalidInput(flag, f"must be a whole number ({what}), got {raw!r}")
-    return int(text)
+    return value
 
 
 def _read_schedule(path: str) -> FeeSchedule:

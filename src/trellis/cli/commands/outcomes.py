@@ -12,6 +12,7 @@ from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, sub
 from trellis.core.errors import InvalidInput
+from trellis.core.numbers import strict_whole
 from trellis.core.outcomes import (
     DEFAULT_THRESHOLDS,
     EVENT_KINDS,
@@ -94,9 +95,13 @@ def _parse_series(raw: str) -> list[tuple[dt.date, int]]:
     series = []
     for entry, date_text, value in parsed:
         d = _date(date_text, "--series", entry)
-        if not re.fullmatch(r"-?\d+", value):
-            raise InvalidInput("--series", f"{entry!r}: score {value!r} is not an integer")
-        series.append((d, int(value)))
+        # ASCII digits only (trellis.core.numbers); a minus sign is let through so that the
+        # range check names the instrument's range.
+        digits = strict_whole(value.removeprefix("-"))
+        score = None if digits is None else (-digits if value.startswith("-") else digits)
+        if score is None:
+            raise InvalidInput("--series", f"{entry!r}: score {value!r} is not a whole number")
+        series.append((d, score))
     return series
 
 
@@ -113,6 +118,8 @@ def _text(out: Outcome) -> str:
 
     base = f"{out.baseline.score} on {out.baseline.date.isoformat()}" if out.baseline else "none"
     relapse = show(out.relapse) + (f" ({out.relapse_reason})" if out.relapse_reason else "")
+    if out.relapse_undetermined:
+        relapse = f"undetermined (not defined for {out.instrument})"
     return "\n".join(
         [
             f"Outcomes ({out.instrument})",
@@ -143,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--induction-end", f"{induction_end.isoformat()} is before the first dose"
             )
-    if not re.fullmatch(r"\d{1,4}", args.durable_days.strip()):
+    if strict_whole(args.durable_days) is None or len(args.durable_days.strip()) > 4:
         raise InvalidInput(
             "--durable-days", f"must be a whole number of days, got {args.durable_days!r}"
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, read_json_file, sub
 from trellis.core.errors import InvalidInput
+from trellis.core.numbers import strict_whole
 from trellis.core.pathway import (
     ClinicCalendar,
     Event,
@@ -205,10 +206,9 @@ def run_screen(args: argparse.Namespace) -> int:
     answers = _answers(args.answers)
     age: int | None = None
     if args.age is not None:
-        try:
-            age = int(args.age)
-        except ValueError:
-            raise InvalidInput("--age", f"{args.age!r} is not a whole number of years") from None
+        age = strict_whole(args.age)  # ASCII digits only (trellis.core.numbers)
+        if age is None:
+            raise InvalidInput("--age", f"{args.age!r} is not a whole number of years")
     try:
         result = screen(proto, answers, age)
     except InvalidInput as exc:
@@ -238,12 +238,10 @@ def run_screen(args: argparse.Namespace) -> int:
 
 
 def run_adherence(args: argparse.Namespace) -> int:
-    try:
-        hours = int(args.within_hours)
-    except ValueError:
-        raise InvalidInput(
-            "--within-hours", f"{args.within_hours!r} is not a whole number"
-        ) from None
+    hours_or_none = strict_whole(args.within_hours)  # ASCII digits only
+    if hours_or_none is None:
+        raise InvalidInput("--within-hours", f"{args.within_hours!r} is not a whole number")
+    hours = hours_or_none
     if hours < 1:
         raise InvalidInput("--within-hours", "must be at least 1")
     now = _datetime(args.now, "--now")

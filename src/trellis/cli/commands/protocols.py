@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Any
 
 from trellis.cli.common import EXIT_BAD_INPUT, add_format_argument, emit, sub
+from trellis.core.protocol_check import check_track
 from trellis.core.protocols import (
     ProtocolInvalid,
     list_protocols,
@@ -55,6 +57,8 @@ def run_show(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     try:
         proto = load_protocol_file(args.file)
+        # Then every registry the track feeds (instruments, requirements, kinds, adaptations).
+        check_track(proto, Path(args.file).name)
     except ProtocolInvalid as exc:
         # One line per problem; the first names the file and the field (ARCHITECTURE.md CLI).
         for error in exc.errors:

@@ -14,6 +14,7 @@ from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, read_json_file, sub
 from trellis.core.errors import Conflict, InvalidInput
+from trellis.core.numbers import strict_whole
 from trellis.core.scheduling.model import Instance, Plan, parse_instance, parse_plan, plan_to_json
 
 EXIT_INVALID_PLAN = 1
@@ -79,10 +80,10 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 # --------------------------------------------------------------------------- helpers
 def _int_flag(value: str, flag: str, lo: int, hi: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput(flag, f"must be an integer, got {value!r}") from None
+    parsed = strict_whole(value)  # ASCII digits only (trellis.core.numbers)
+    if parsed is None:
+        raise InvalidInput(flag, f"must be an integer, got {value!r}")
+    number = parsed
     if not lo <= number <= hi:
         raise InvalidInput(flag, f"must be between {lo} and {hi}, got {number}")
     return number

@@ -2,7 +2,9 @@
 
 Scores through :mod:`trellis.core.instruments` (CLINICAL.md §1-2). Answers are comma-separated
 integers in item order (phq9, gad7, pcl5, qids-sr16) or, for cssrs, seven of ``y``/``n``/``-``
-in the order q1,q2,q3,q4,q5,q6,q6_3mo (``-`` = not asked).
+in the order q1,q2,q3,q4,q5,q6,q6_3mo (``-`` = not asked). A list that starts with ``-`` is
+given as ``--answers=-,…`` (argparse reads ``--answers -,…`` as a missing value). An incomplete
+C-SSRS screen (a required question not asked, CLINICAL.md §2) is refused naming the question.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from trellis.core.instruments import (
 )
 from trellis.core.instruments.cssrs import ITEMS as CSSRS_ITEMS
 from trellis.core.instruments.model import Instrument
+from trellis.core.numbers import strict_whole
 
 CSSRS_CODES = {"y": "yes", "n": "no", "-": "not_asked"}
 
@@ -31,12 +34,15 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "instrument",
         metavar="INSTRUMENT",
-        help="phq9, gad7, pcl5, cssrs, qids-sr16; totals only: madrs, ybocs, moaas, cadss",
+        help="phq9, gad7, pcl5, cssrs, qids-sr16; totals only: madrs, ybocs, moaas, cadss, asrm",
     )
     p.add_argument(
         "--answers",
         metavar="LIST",
-        help="comma-separated item answers in order; cssrs: seven of y/n/- (q1..q5,q6,q6_3mo)",
+        help=(
+            "comma-separated item answers in order; cssrs: seven of y/n/- (q1..q5,q6,q6_3mo); "
+            "write --answers=-,... when the list starts with -"
+        ),
     )
     p.add_argument("--total", metavar="N", help="clinician-entered total (madrs, ybocs, ...)")
     add_format_argument(p)
@@ -54,13 +60,13 @@ def _parse_int_answers(instrument: Instrument, raw: str) -> list[int]:
         )
     values: list[int] = []
     for item, part in zip(instrument.items, parts, strict=True):
-        try:
-            values.append(int(part, 10))
-        except ValueError:
+        value = strict_whole(part)  # ASCII digits only: "0_1", "+1", "١" are typos
+        if value is None:
             raise InvalidInput(
                 item.field_name,
                 f"must be an integer from {item.min_value} to {item.max_value}, got {part!r}",
-            ) from None
+            )
+        values.append(value)
     return values
 
 
@@ -96,6 +102,8 @@ def _text(result: ScoreResult, instrument: Instrument) -> str:
             lines.append(f"  {key}: {value}")
     if result.flags:
         lines.append(f"Flags: {', '.join(result.flags)}")
+    if "possible_mania" in result.flags:
+        lines.append("Prescriber review before the next dose (CLINICAL.md §1, §6).")
     if "suicidal_ideation" in result.flags:
         lines.append("Same-day C-SSRS and clinician contact (CLINICAL.md §2).")
         lines.append(CRISIS_TEXT_EN)
@@ -111,14 +119,13 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--total", f"{instrument.id} takes a clinician-entered total (--total N)"
             )
-        try:
-            total = int(args.total.strip(), 10)
-        except ValueError:
+        total = strict_whole(args.total)
+        if total is None:
             raise InvalidInput(
                 "--total",
                 f"must be an integer from {instrument.range_min} to {instrument.range_max}, "
                 f"got {args.total!r}",
-            ) from None
+            )
         try:
             result = score_total(instrument.id, total)
         except InvalidInput as exc:

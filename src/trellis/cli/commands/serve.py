@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from trellis.cli.django_env import setup_django
-from trellis.core.errors import InvalidInput
+from trellis.core.numbers import parse_whole
 
 
 def register(subparsers: Any) -> None:
@@ -27,24 +27,29 @@ def register(subparsers: Any) -> None:
 
 
 def _port(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise InvalidInput("--port", f"must be a whole number from 1 to 65535, got {raw!r}")
-    return int(raw)
+    return parse_whole(raw, "--port", 1, 65535)
 
 
 def run(args: argparse.Namespace) -> int:
     port = _port(args.port)
-    if not args.threads.isdigit() or not 1 <= int(args.threads) <= 64:
-        raise InvalidInput(
-            "--threads", f"must be a whole number from 1 to 64, got {args.threads!r}"
-        )
+    threads = parse_whole(args.threads, "--threads", 1, 64)
     setup_django(demo=args.demo)
     from django.core.management import call_command
 
     if args.demo:
+        call_command("migrate", interactive=False, verbosity=0)
+    # Refuse to start on an invalid packaged or program protocol (issue 18): the error names
+    # the file, the field and the value (exit 2, one line), instead of failing in every
+    # reminder run later.
+    from trellis.care.services import check_all_protocols
+    from trellis.dosing.services import check_all_thresholds
+
+    check_all_protocols()
+    # The same for stored safety thresholds (a legal floor lowered, CLINICAL.md §5).
+    check_all_thresholds()
+    if args.demo:
         from trellis.web.demo import print_logins, seed_demo
 
-        call_command("migrate", interactive=False, verbosity=0)
         summary = seed_demo()
         print(f"Synthetic demo program ready: {summary}")
         print_logins()
@@ -57,7 +62,5 @@ def run(args: argparse.Namespace) -> int:
     from trellis.wsgi import application
 
     print(f"Trellis is serving at http://{args.host}:{port}/  (Ctrl+C to stop)", flush=True)
-    waitress.serve(
-        application, host=args.host, port=port, threads=int(args.threads), ident="trellis"
-    )
+    waitress.serve(application, host=args.host, port=port, threads=threads, ident="trellis")
     return 0

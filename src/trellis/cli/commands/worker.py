@@ -9,6 +9,7 @@ from typing import Any
 
 from trellis.cli.django_env import setup_django
 from trellis.core.errors import InvalidInput
+from trellis.core.numbers import strict_decimal
 
 
 def register(subparsers: Any) -> None:
@@ -19,12 +20,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        interval = float(args.interval)
-    except ValueError:
-        raise InvalidInput(
-            "--interval", f"must be a number of seconds, got {args.interval!r}"
-        ) from None
+    parsed = strict_decimal(args.interval)  # ASCII digits only (trellis.core.numbers)
+    if parsed is None:
+        raise InvalidInput("--interval", f"must be a number of seconds, got {args.interval!r}")
+    interval = float(parsed)
     if not 1 <= interval <= 3600:
         raise InvalidInput("--interval", "must be from 1 to 3600 seconds")
     setup_django()

@@ -32,6 +32,11 @@ def normalise_answers(answers: Sequence[str] | Mapping[str, str]) -> dict[str, s
     Rules (CLINICAL.md §2): each answer is yes, no or not_asked; q3-q5 are asked only after a
     "yes" to q2, so a "yes" to any of them needs q2 = yes; q6_3mo (behaviour in the past 3
     months) can only be yes when q6 (behaviour ever) is yes.
+
+    A screen with a required answer missing is **incomplete** and refused (InvalidInput naming
+    the first missing question): q1, q2 and q6 are always asked, q3-q5 when q2 is yes, q6_3mo
+    when q6 is yes. "Not asked" is never read as "no", so an incomplete screen gets no risk
+    level at all.
     """
     if isinstance(answers, Mapping):
         unknown = [k for k in answers if k not in ITEMS]
@@ -67,7 +72,42 @@ def normalise_answers(answers: Sequence[str] | Mapping[str, str]) -> dict[str, s
             "q6_3mo",
             f"must be no or not_asked when q6 (behaviour ever) is {by_item['q6']}, got yes",
         )
+    missing = required_unanswered(by_item)
+    if missing:
+        raise InvalidInput(
+            missing[0],
+            "is required: the screen is incomplete, so no risk level is given "
+            f"(unanswered: {', '.join(missing)}; {_WHY[missing[0]]})",
+        )
     return by_item
+
+
+_WHY = {
+    "q1": "q1 is always asked",
+    "q2": "q2 is always asked",
+    "q3": "q3 is asked after yes to q2",
+    "q4": "q4 is asked after yes to q2",
+    "q5": "q5 is asked after yes to q2",
+    "q6": "q6 is always asked",
+    "q6_3mo": "q6_3mo is asked after yes to q6",
+}
+
+
+def required_items(answers: Mapping[str, str]) -> tuple[str, ...]:
+    """The questions that must be answered yes or no (CLINICAL.md §2 skip logic): q1, q2, q6
+    always; q3-q5 when q2 is yes; q6_3mo when q6 is yes."""
+    required = ["q1", "q2"]
+    if answers.get("q2") == YES:
+        required += ["q3", "q4", "q5"]
+    required.append("q6")
+    if answers.get("q6") == YES:
+        required.append("q6_3mo")
+    return tuple(required)
+
+
+def required_unanswered(answers: Mapping[str, str]) -> list[str]:
+    """Required questions (:func:`required_items`) answered neither yes nor no, in order."""
+    return [k for k in required_items(answers) if answers.get(k) not in (YES, NO)]
 
 
 def cssrs_risk(answers: Sequence[str] | Mapping[str, str]) -> str:
@@ -76,7 +116,8 @@ def cssrs_risk(answers: Sequence[str] | Mapping[str, str]) -> str:
     CLINICAL.md §2 (★, after the Columbia screener triage guidance): ``high`` if q4 or q5 or
     q6_3mo is yes; else ``moderate`` if q3 is yes, or q6 is yes but not in the past 3 months;
     else ``low`` if q1 or q2 is yes; else ``none``. Answers are validated first
-    (:func:`normalise_answers`).
+    (:func:`normalise_answers`): an incomplete screen raises InvalidInput naming the missing
+    question and has no risk level.
     """
     a = normalise_answers(answers)
     if YES in (a["q4"], a["q5"], a["q6_3mo"]):

@@ -95,16 +95,18 @@ def score(instrument_id: str, answers: Answers) -> ScoreResult:
     """Score one administration of ``instrument_id`` from its item answers.
 
     - phq9 (Kroenke 2001), gad7 (Spitzer 2006), pcl5 (Weathers 2013): total = sum of items.
-    - qids-sr16 (Rush 2003; CamCOPS qids task): 9 domains, each the max of its items (sleep
-      1-4, appetite/weight 6-9, psychomotor 15-16) or a single item (5, 10-14); total 0-27.
+    - qids-sr16 (Rush AJ et al. 2003, Biol Psychiatry 54:573): 9 domains, each the max of its
+      items (sleep 1-4, appetite/weight 6-9, psychomotor 15-16) or a single item (5, 10-14);
+      total 0-27.
     - Bands from the data file (CLINICAL.md §1); flags from the data file: ``suicidal_ideation``
-      when PHQ-9 item 9 >= 1 whatever the total (CLINICAL.md §2), ``probable_ptsd`` at PCL-5
-      total >= 33 and ``dsm5_pattern`` (CLINICAL.md §1).
+      when PHQ-9 item 9 or QIDS-SR16 item 12 >= 1 whatever the total (CLINICAL.md §2),
+      ``probable_ptsd`` at PCL-5 total >= 33 and ``dsm5_pattern`` (CLINICAL.md §1).
     - PCL-5 subtotals are the cluster sums B, C, D, E; QIDS-SR16 subtotals are the domains.
     - cssrs: validated answers and ``risk`` (see :func:`~.cssrs.cssrs_risk`); no total, and
       ``flags`` stays empty: the risk level is the signal (CLINICAL.md §2).
 
-    Totals-only instruments (madrs, ybocs, moaas, cadss) are scored with :func:`score_total`.
+    Totals-only instruments (madrs, ybocs, moaas, cadss, asrm) are scored with
+    :func:`score_total`.
     """
     instrument = get_instrument(instrument_id)
     if instrument.scoring_method == "cssrs_screener":
@@ -162,8 +164,11 @@ def score_total(instrument_id: str, total: object) -> ScoreResult:
 
     madrs 0-60 (Montgomery & Åsberg 1979; item text under RCPsych copyright), ybocs 0-40
     (Goodman 1989; copyrighted), moaas 0-5 (Chernik 1990; one rating), cadss 0-92
-    (Bremner 1998; licence [verify]): CLINICAL.md §1. Remission and relapse thresholds (MADRS
-    <= 12 / >= 22, Y-BOCS >= 35 % reduction) belong to :mod:`trellis.core.outcomes`.
+    (Bremner 1998; licence [verify]), asrm 0-20 (Altman 1997, Biol Psychiatry 42:948; licence
+    [verify]): CLINICAL.md §1. Total flags come from the data file: ``possible_mania`` at ASRM
+    total >= 6 (CLINICAL.md §1: a prescriber review before the next dose). Remission and
+    relapse thresholds (MADRS <= 12 / >= 22, Y-BOCS >= 35 % reduction) belong to
+    :mod:`trellis.core.outcomes`.
 
     Instruments scored from items (phq9, gad7, pcl5, qids-sr16) are refused: their item flags
     (e.g. PHQ-9 item 9, CLINICAL.md §2) cannot be derived from a total.
@@ -181,7 +186,7 @@ def score_total(instrument_id: str, total: object) -> ScoreResult:
         version=instrument.version,
         total=value,
         band=instrument.band_for(value),
-        flags=(),
+        flags=_flags(instrument, {}, value),
         entered_as_total=True,
     )
 

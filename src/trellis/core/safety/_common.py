@@ -7,12 +7,12 @@ raises :class:`~trellis.core.errors.InvalidInput` naming the field, with one spe
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from trellis.core.errors import InvalidInput
+from trellis.core.numbers import strict_decimal, strict_whole
 
 # Plausible physiological ranges for recorded values: outside them the value is a typing error,
 # not a clinical finding, so it is refused rather than alerted on.
@@ -58,13 +58,13 @@ def whole_number(value: object, field: str, low: int, high: int) -> int:
 
 def whole_number_text(text: str, field: str, low: int, high: int) -> int:
     """Parse a command-line whole number (``"120"``) into an int in ``[low, high]``."""
-    stripped = text.strip()
-    # ASCII digits only: str.isdigit() also accepts "²", which int() then rejects.
-    if not re.fullmatch(r"[+-]?[0-9]+", stripped):
+    # ASCII digits only, no sign or "_" (trellis.core.numbers, the one strict parser).
+    value = strict_whole(text)
+    if value is None:
         raise InvalidInput(
             field, f"must be a whole number from {low} to {high}, got {describe(text)}"
         )
-    return whole_number(int(stripped), field, low, high)
+    return whole_number(value, field, low, high)
 
 
 def number(value: object, field: str, low: float, high: float, unit: str = "") -> float:
@@ -84,13 +84,12 @@ def number(value: object, field: str, low: float, high: float, unit: str = "") -
 def number_text(text: str, field: str, low: float, high: float, unit: str = "") -> float:
     """Parse a command-line number (``"72.5"``) into a float in ``[low, high]``."""
     suffix = f" {unit}" if unit else ""
-    try:
-        value = float(text.strip())
-    except ValueError:
+    parsed = strict_decimal(text)  # ASCII digits and one decimal point only
+    if parsed is None:
         raise InvalidInput(
             field, f"must be a number from {low:g} to {high:g}{suffix}, got {describe(text)}"
-        ) from None
-    return number(value, field, low, high, unit)
+        )
+    return number(float(parsed), field, low, high, unit)
 
 
 def boolean(value: object, field: str) -> bool:

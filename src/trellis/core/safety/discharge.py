@@ -34,6 +34,7 @@ DISCHARGE_CRITERIA = (
     "spo2",
     "sedation_resolved",
     "dissociation_resolved",
+    "respiratory_depression_resolved",
     "open_adverse_events",
     "ride_confirmed",
 )
@@ -48,6 +49,7 @@ _REQUIRED_KEYS = (
     "spo2",
     "sedation_resolved",
     "dissociation_resolved",
+    "respiratory_depression_resolved",
     "open_adverse_events",
     "ride_confirmed",
 )
@@ -88,6 +90,7 @@ class DischargeInputs:
     spo2: int
     sedation_resolved: bool
     dissociation_resolved: bool
+    respiratory_depression_resolved: bool
     open_adverse_events: int
     ride_confirmed: bool
     infusion_end: datetime | None = None
@@ -124,7 +127,12 @@ class DischargeInputs:
         blood_pressure(self.predose_bp, "predose_bp")
         blood_pressure(self.last_bp, "last_bp")
         whole_number(self.spo2, "spo2", *SPO2_RANGE)
-        for name in ("sedation_resolved", "dissociation_resolved", "ride_confirmed"):
+        for name in (
+            "sedation_resolved",
+            "dissociation_resolved",
+            "respiratory_depression_resolved",
+            "ride_confirmed",
+        ):
             boolean(getattr(self, name), name)
         whole_number(self.open_adverse_events, "open_adverse_events", 0, 1000)
 
@@ -163,6 +171,9 @@ class DischargeInputs:
             sedation_resolved=boolean(mapping["sedation_resolved"], "sedation_resolved"),
             dissociation_resolved=boolean(
                 mapping["dissociation_resolved"], "dissociation_resolved"
+            ),
+            respiratory_depression_resolved=boolean(
+                mapping["respiratory_depression_resolved"], "respiratory_depression_resolved"
             ),
             open_adverse_events=_adverse_event_count(mapping["open_adverse_events"]),
             ride_confirmed=boolean(mapping["ride_confirmed"], "ride_confirmed"),
@@ -204,7 +215,10 @@ def discharge_readiness(
     * ``bp_within_20_percent``: |last − pre-dose| ≤ 0.2 × pre-dose, for systolic **and**
       diastolic separately (a fall counts as much as a rise); computed exactly.
     * ``spo2``: ≥ 94 %.
-    * ``sedation_resolved``, ``dissociation_resolved``: clinician check is true.
+    * ``sedation_resolved``, ``dissociation_resolved``, ``respiratory_depression_resolved``:
+      clinician check is true (REMS: monitor until sedation, dissociation and respiratory
+      depression resolve, CLINICAL.md §4-5; true also when it did not occur, as on the REMS
+      Patient Monitoring Form).
     * ``open_adverse_events``: no adverse event left open (count 0).
     * ``ride_confirmed``: ride home confirmed.
     """
@@ -253,6 +267,13 @@ def discharge_readiness(
         unmet.append(("sedation_resolved", "sedation not resolved (clinician check)"))
     if not i.dissociation_resolved:
         unmet.append(("dissociation_resolved", "dissociation not resolved (clinician check)"))
+    if not i.respiratory_depression_resolved:
+        unmet.append(
+            (
+                "respiratory_depression_resolved",
+                "respiratory depression not resolved (clinician check)",
+            )
+        )
     if i.open_adverse_events:
         unmet.append(("open_adverse_events", f"{i.open_adverse_events} adverse event(s) open"))
     if not i.ride_confirmed:

@@ -106,6 +106,11 @@ def predose_decision(
     return Decision("hold" if reasons else "proceed", tuple(reasons))
 
 
+#: Spravato label (CLINICAL.md §4): no food 2 h, no liquids 30 min before dosing (legal floors).
+ESKETAMINE_NO_FOOD_MIN = 120
+ESKETAMINE_NO_LIQUIDS_MIN = 30
+
+
 @dataclass(frozen=True)
 class TrackRequirements:
     """What a protocol track asks of the pre-dose check.
@@ -121,8 +126,8 @@ class TrackRequirements:
     route: str
     asks_pregnancy: bool = False
     pregnancy_excludes: bool = True
-    no_food_minutes: int = 120
-    no_liquids_minutes: int = 30
+    no_food_minutes: int = ESKETAMINE_NO_FOOD_MIN
+    no_liquids_minutes: int = ESKETAMINE_NO_LIQUIDS_MIN
 
     def __post_init__(self) -> None:
         choice(self.drug, "track.drug", DRUGS)
@@ -135,6 +140,19 @@ class TrackRequirements:
         boolean(self.pregnancy_excludes, "track.pregnancy_excludes")
         whole_number(self.no_food_minutes, "track.no_food_minutes", 0, 24 * 60)
         whole_number(self.no_liquids_minutes, "track.no_liquids_minutes", 0, 24 * 60)
+        if self.drug == "esketamine":
+            # Law, not a setting (CLINICAL.md §4-5): the label's fasting times are floors.
+            for name, floor, what in (
+                ("no_food_minutes", ESKETAMINE_NO_FOOD_MIN, "no food for 2 hours"),
+                ("no_liquids_minutes", ESKETAMINE_NO_LIQUIDS_MIN, "no liquids for 30 minutes"),
+            ):
+                value = getattr(self, name)
+                if value < floor:
+                    raise InvalidInput(
+                        f"track.{name}",
+                        f"{value} is below the legal floor of {floor} (Spravato label: {what} "
+                        "before dosing, CLINICAL.md §4); a track may raise it, never lower it",
+                    )
 
     @property
     def needs_weight(self) -> bool:

@@ -92,6 +92,8 @@ class SafetyThresholds:
         bad configuration names its file, the key and the problem. Unknown keys are refused
         (a typo must not silently fall back to the default), every value is range-checked, and
         the combination is checked for sense (e.g. the pre-dose hold must be below the alert).
+        A value that would weaken a rule of the label or the REMS (:data:`LAW_FLOORS`) is refused
+        naming the rule: those are floors a program may raise, never lower (CLINICAL.md §5).
         """
         if not isinstance(mapping, Mapping):
             raise InvalidInput(
@@ -104,6 +106,7 @@ class SafetyThresholds:
             if key not in known:
                 raise InvalidInput(field, f"unknown threshold (known: {', '.join(known)})")
             values[key] = _validate_one(key, raw, field)
+            check_law_floor(key, values[key], field)
         result = replace(cls(), **values)
         result._check_consistency(where)
         return result
@@ -150,6 +153,64 @@ _RANGES: dict[str, tuple[int, int]] = {
     "vitals_early_window_min": (0, 60),
     "vitals_overdue_grace_min": (0, 60),
 }
+
+
+@dataclass(frozen=True)
+class LawFloor:
+    """A setting bounded by law (the Spravato label or REMS), not a ★ Trellis default.
+
+    ``minimum``/``maximum`` bound the value in the direction that keeps the legal rule; ``rule``
+    names it (CLINICAL.md §4-5: "what is law is not a setting").
+    """
+
+    minimum: int | None
+    maximum: int | None
+    rule: str
+
+
+#: The settings a program may tighten but never loosen (CLINICAL.md §4-5). Every other
+#: threshold above is a ★ Trellis default (the medical director's choice), reviewed for the same
+#: mistake: the BP hold and alert levels, SpO2, MOAA/S, the IV ketamine observation (off-label,
+#: a clinic norm) and the vitals intervals between the label's fixed points carry no legal floor.
+LAW_FLOORS: dict[str, LawFloor] = {
+    "esketamine_min_observation_min": LawFloor(
+        120,
+        None,
+        "Spravato REMS: monitoring for at least 120 minutes after the first device "
+        "(CLINICAL.md §4)",
+    ),
+    "esketamine_bp_check_min": LawFloor(
+        40,
+        40,
+        "Spravato label: blood pressure about 40 minutes after dosing (CLINICAL.md §4); "
+        "add checks with esketamine_vitals_every_min instead of moving this one",
+    ),
+    "vitals_early_window_min": LawFloor(
+        None,
+        10,
+        "Spravato label: blood pressure at about 40 minutes and before discharge "
+        "(CLINICAL.md §4); a reading more than 10 minutes early does not count for them",
+    ),
+}
+
+
+def check_law_floor(key: str, value: Any, field: str) -> None:
+    """Refuse ``value`` for setting ``key`` when it weakens a legal rule (:data:`LAW_FLOORS`)."""
+    floor = LAW_FLOORS.get(key)
+    if floor is None:
+        return
+    if floor.minimum is not None and value < floor.minimum:
+        raise InvalidInput(
+            field,
+            f"{value} is below the legal floor of {floor.minimum} ({floor.rule}); "
+            "a program may raise it, never lower it",
+        )
+    if floor.maximum is not None and value > floor.maximum:
+        raise InvalidInput(
+            field,
+            f"{value} is above the legal limit of {floor.maximum} ({floor.rule}); "
+            "a program may tighten it, never loosen it",
+        )
 
 
 def _validate_one(key: str, raw: object, field: str) -> Any:
