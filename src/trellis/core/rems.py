@@ -71,6 +71,10 @@ class BpReading:
 class SessionRecord:
     """What was recorded during one esketamine session (``None`` = not recorded).
 
+    ``predose_bp`` is the blood pressure of the pre-dose check: when given it is the form's
+    "BP before", whatever monitoring readings say (its one source; a reading taken at the
+    moment of the first device is monitoring, not the pre-dose check). Without it "BP before"
+    is the last of ``bp_readings`` at or before the first device.
     ``concomitant_medicines`` is the set of classes taken (see
     :data:`~trellis.core.safety.predose.MEDICINE_CLASSES`); ``None`` means "not re-entered
     this session" and lets the previous form's answers carry over. ``adverse_events`` is a
@@ -88,6 +92,7 @@ class SessionRecord:
     ready_to_leave_at: datetime | None = None
     concomitant_medicines: frozenset[str] | None = None
     bp_readings: tuple[BpReading, ...] = ()
+    predose_bp: tuple[int, int] | None = None
     vitals_acceptable_before: bool | None = None
     vitals_acceptable_at_end: bool | None = None
     sedation: bool | None = None
@@ -144,6 +149,8 @@ class SessionRecord:
             sys_, dia = blood_pressure(item["bp"], f"{where_n}.bp")
             parsed.append(BpReading(parse_datetime(item["at"], f"{where_n}.at"), sys_, dia))
         data["bp_readings"] = tuple(parsed)
+        if data.get("predose_bp") is not None:
+            data["predose_bp"] = blood_pressure(data["predose_bp"], "predose_bp")
         events = data.get("adverse_events")
         if events is not None:
             if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
@@ -238,6 +245,21 @@ def _bp_before(readings: list[BpReading], first: datetime | None) -> tuple[int, 
     return (before[-1].systolic, before[-1].diastolic) if before else None
 
 
+def bp_at_40_min(readings: Iterable[BpReading], first: datetime | None) -> tuple[int, int] | None:
+    """The "BP at 40 min" (Spravato label, CLINICAL.md §4: BP ~40 min after dosing): the
+    reading closest to 40 min after the first device within ±10 min (a tie takes the earlier);
+    ``None`` when there is none. The REMS form and the discharge rule both read this."""
+    return _bp_at_40(sorted(readings, key=lambda r: r.at), first)
+
+
+def bp_40_window(first: datetime) -> tuple[datetime, datetime]:
+    """When the 40-minute blood pressure may be taken: 30 to 50 min after the first device."""
+    return (
+        first + timedelta(minutes=BP_40_MIN - BP_40_WINDOW_MIN),
+        first + timedelta(minutes=BP_40_MIN + BP_40_WINDOW_MIN),
+    )
+
+
 def _bp_at_40(readings: list[BpReading], first: datetime | None) -> tuple[int, int] | None:
     if first is None:
         return None
@@ -267,7 +289,8 @@ def assemble_form(
     Source: CLINICAL.md §4 (Spravato REMS, FDA, updated 12/31/2024: form after every session).
     Computed: ``session_date`` (from the first device if not given); total minutes and minutes
     until ready to leave, counted in whole minutes (rounded down) from ``first_device_at``;
-    BP before (last reading at or before the first device), at 40 min (closest reading within
+    BP before (the pre-dose check's ``predose_bp``; without it the last reading at or before
+    the first device), at 40 min (closest reading within
     ±10 min of 40 min) and at end (last reading from 30 min before to 5 min after the end of
     monitoring). Carry-over from ``previous_form`` is described in the module docstring;
     ``prefilled`` names what was carried over. A previous form of another patient is refused.
@@ -309,7 +332,9 @@ def assemble_form(
         ),
         "vitals_acceptable_before": s.vitals_acceptable_before,
         "vitals_acceptable_at_end": s.vitals_acceptable_at_end,
-        "bp_before": _bp_before(readings, s.first_device_at),
+        "bp_before": (
+            s.predose_bp if s.predose_bp is not None else _bp_before(readings, s.first_device_at)
+        ),
         "bp_at_40_min": _bp_at_40(readings, s.first_device_at),
         "bp_at_end": _bp_at_end(readings, s.monitoring_end_at),
         "adverse_events": s.adverse_events,

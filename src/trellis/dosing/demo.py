@@ -122,6 +122,10 @@ def _open_session(
         started_at=start,
         requested_mg=requested,
     )
+    # Each further device recorded as given, 5 min apart (Spravato label, CLINICAL.md §4).
+    for n in range(1, session.devices or 0):
+        if start + timedelta(minutes=5 * n) <= timezone.now():
+            services.record_device(nurse, session, at=start + timedelta(minutes=5 * n))
     return session, nurse, pre, rng
 
 

@@ -241,6 +241,14 @@ class EndForm(ServiceErrorsMixin, forms.Form):
     at = when_field(_("Infusion ended at"))
 
 
+class DeviceForm(ServiceErrorsMixin, forms.Form):
+    """The actual time the next esketamine device was given (issue 19: recorded, not computed)."""
+
+    id_prefix = "device"
+
+    at = when_field(_("Device given at"))
+
+
 class ObservationForm(ServiceErrorsMixin, forms.Form):
     id_prefix = "obs"
 

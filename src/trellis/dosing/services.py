@@ -39,6 +39,7 @@ from trellis.core.safety import (
     Readiness,
     SafetyThresholds,
     VitalsDue,
+    check_device_time,
     compute_dose,
     discharge_readiness,
     dose_rule_from_protocol,
@@ -619,13 +620,15 @@ def start_dose(
     session.dose_mg = Decimal(str(plan.mg))
     session.dose_basis = plan.basis[:300]
     session.devices = plan.devices
-    session.device_times = [t.isoformat() for t in plan.device_times]
+    # Only the first device is recorded now, at its actual time; the others are recorded as
+    # they are given (record_device), never computed ahead (issue 19).
+    session.device_times = [start.isoformat()] if session.drug == "esketamine" else []
     session.started_at = start
     session.dose_event_id = event_id
     session.monitoring_by = user
     if session.drug == "esketamine":
-        # The devices are given 5 min apart; administration ends with the last one.
-        session.stopped_at = plan.device_times[-1] if plan.device_times else start
+        # Administration ends with the last device recorded.
+        session.stopped_at = start
         session.status = Status.MONITORING
     else:
         session.status = Status.DOSING
@@ -638,6 +641,47 @@ def start_dose(
         request,
         {"dose_mg": plan.mg, "lot": session.lot_number},
     )
+    return session
+
+
+def device_times_of(session: DosingSession) -> list[datetime]:
+    """The recorded times of the esketamine devices given so far, in order."""
+    return [datetime.fromisoformat(t) for t in session.device_times]
+
+
+def devices_pending(session: DosingSession) -> int:
+    """How many of the planned esketamine devices are not yet recorded as given."""
+    if session.drug != "esketamine" or not session.devices:
+        return 0
+    return max(0, session.devices - len(session.device_times))
+
+
+@transaction.atomic
+def record_device(
+    user: Any,
+    session: DosingSession,
+    *,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """Record the actual time the next esketamine device was given (CLINICAL.md §4: devices
+    5 min apart); refused sooner than 5 min after the previous one, in the future, or beyond
+    the planned number of devices."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.MONITORING, Status.READY, doing="record a device")
+    when = at or timezone.now()
+    if when > timezone.now() + timedelta(minutes=1):
+        raise InvalidInput("at", "cannot be in the future")
+    number = check_device_time(
+        dose_rule(session),
+        [timezone.localtime(t) for t in device_times_of(session)],
+        timezone.localtime(when),
+        session.devices or 0,
+    )
+    session.device_times = [*session.device_times, when.isoformat()]
+    session.stopped_at = when
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"device": number})
     return session
 
 
@@ -873,7 +917,11 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         unmet.append(("spo2", "no SpO2 recorded during monitoring"))
     if session.drug != "esketamine" and session.stopped_at is None:
         unmet.append(("minimum_observation", "the infusion has not ended"))
-    if unmet:
+    pending = devices_pending(session)
+    if pending:
+        # Not a rule of the core: the record is incomplete until every device is charted.
+        unmet.insert(0, ("devices", f"{pending} esketamine device(s) not recorded as given"))
+    if len(unmet) > (1 if pending else 0):
         return Readiness(tuple(u[0] for u in unmet), tuple(u[1] for u in unmet))
     assert last_bp is not None
     assert last_moaas is not None
@@ -883,7 +931,18 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         occurred = getattr(session, effect)
         return occurred is False or getattr(session, f"{effect}_resolved") is True
 
+    bp40 = None
+    if session.drug == "esketamine":
+        bp40 = rems.bp_at_40_min(
+            [
+                rems.BpReading(o.at, o.systolic, o.diastolic)
+                for o in obs
+                if o.systolic and o.diastolic
+            ],
+            session.started_at,
+        )
     inputs = DischargeInputs(
+        bp_at_40_min=bp40,
         drug=session.drug,
         first_administration=session.started_at,
         infusion_end=session.stopped_at if session.drug != "esketamine" else None,
@@ -897,7 +956,10 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         open_adverse_events=adverse_events_of(session).filter(closed_at__isnull=True).count(),
         ride_confirmed=bool(p.get("ride_home_confirmed")),
     )
-    return discharge_readiness(inputs, thresholds_for(session.program))
+    result = discharge_readiness(inputs, thresholds_for(session.program))
+    if pending:
+        return Readiness(("devices", *result.unmet), (unmet[0][1], *result.details))
+    return result
 
 
 def _refresh_ready(session: DosingSession, now: datetime) -> None:
@@ -1005,10 +1067,15 @@ def session_record(session: DosingSession) -> rems.SessionRecord:
         session.program,
         timezone.localtime(session.started_at).date() if session.started_at else None,
     )
+    # Each field from its one source (issue 19): "BP before" is the pre-dose check's blood
+    # pressure, never a monitoring reading; the 40-min and end BPs are monitoring readings.
+    predose_bp = (
+        (int(p["systolic"]), int(p["diastolic"]))
+        if p.get("systolic") and p.get("diastolic")
+        else None
+    )
+    devices = device_times_of(session)
     readings: list[rems.BpReading] = []
-    if p.get("systolic") and p.get("diastolic") and session.started_at:
-        at = datetime.fromisoformat(p["vitals_at"]) if p.get("vitals_at") else session.started_at
-        readings.append(rems.BpReading(min(at, session.started_at), p["systolic"], p["diastolic"]))
     last_obs = None
     for o in observations_of(session):
         if o.systolic and o.diastolic:
@@ -1036,11 +1103,12 @@ def session_record(session: DosingSession) -> rems.SessionRecord:
         session_date=timezone.localtime(session.started_at).date() if session.started_at else None,
         dose_mg=int(session.dose_mg) if session.dose_mg is not None else None,
         lot_number=session.lot_number or None,
-        first_device_at=session.started_at,
+        first_device_at=devices[0] if devices else session.started_at,
         monitoring_end_at=released.released_at if released else None,
         ready_to_leave_at=session.ready_at,
         concomitant_medicines=meds,
         bp_readings=tuple(readings),
+        predose_bp=predose_bp,
         vitals_acceptable_before=(not decision) if p.get("systolic") else None,
         vitals_acceptable_at_end=at_end,
         sedation=session.sedation,
@@ -1272,6 +1340,44 @@ def amendments_of(session: DosingSession) -> QuerySet[Amendment]:
 # --- the live board -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Bp40Prompt:
+    """The board's prompt for the esketamine 40-minute blood pressure (Spravato label,
+    CLINICAL.md §4; a discharge criterion): ``upcoming`` before its window, ``due`` inside it
+    (30–50 min after the first device), ``missed`` after it with no reading, ``taken``."""
+
+    state: str
+    opens_at: datetime
+    closes_at: datetime
+    reading: tuple[int, int] | None
+
+
+def bp40_prompt(
+    session: DosingSession, observations: Sequence[Observation], now: datetime
+) -> Bp40Prompt | None:
+    """The 40-minute BP prompt of an esketamine session in the chair (``None`` otherwise)."""
+    if session.drug != "esketamine" or session.started_at is None:
+        return None
+    opens, closes = rems.bp_40_window(session.started_at)
+    reading = rems.bp_at_40_min(
+        [
+            rems.BpReading(o.at, o.systolic, o.diastolic)
+            for o in observations
+            if o.systolic and o.diastolic
+        ],
+        session.started_at,
+    )
+    if reading is not None:
+        state = "taken"
+    elif now < opens:
+        state = "upcoming"
+    elif now <= closes:
+        state = "due"
+    else:
+        state = "missed"
+    return Bp40Prompt(state, opens, closes, reading)
+
+
 @dataclass
 class BoardRow:
     session: DosingSession
@@ -1282,6 +1388,8 @@ class BoardRow:
     readiness: Readiness | None
     missing: list[MissingItem]
     open_events: int
+    bp40: Bp40Prompt | None = None
+    devices_pending: int = 0
 
 
 def board(
@@ -1340,6 +1448,8 @@ def board(
                 readiness=readiness(s, now) if s.started_at else None,
                 missing=predose_missing(s) if s.status == Status.CHECKING else [],
                 open_events=sum(1 for e in adverse_events_of(s) if e.is_open),
+                bp40=bp40_prompt(s, obs, now),
+                devices_pending=devices_pending(s),
             )
         )
     record(

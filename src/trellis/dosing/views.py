@@ -111,6 +111,9 @@ def _session_context(
         "pregnancy_form": bound.get("pregnancy_form") or f.ReasonForm(prefix="pregnancy"),
         "dose_form": bound.get("dose_form") or f.DoseForm(initial={"started_at": f.now_local()}),
         "end_form": bound.get("end_form") or f.EndForm(initial={"at": f.now_local()}),
+        "device_form": bound.get("device_form") or f.DeviceForm(initial={"at": f.now_local()}),
+        "devices_pending": services.devices_pending(session),
+        "next_device": len(session.device_times) + 1,
         "obs_form": bound.get("obs_form") or f.ObservationForm(initial={"at": f.now_local()}),
         "ae_form": bound.get("ae_form") or f.AdverseEventForm(initial={"at": f.now_local()}),
         "checks_form": bound.get("checks_form") or f.ChecksForm(initial=_checks_initial(session)),
@@ -291,6 +294,22 @@ def end(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
         ),
         _("Infusion end recorded."),
         "monitoring",
+    )
+
+
+@staff_view(DOSING_ROLES, patient_data=True)
+@require_POST
+def device(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
+    return _post(
+        request,
+        session_id,
+        "device_form",
+        lambda s: f.DeviceForm(request.POST),
+        lambda s, form: services.record_device(
+            request.user, s, at=form.cleaned_data["at"], request=request
+        ),
+        _("Device recorded."),
+        "dose",
     )
 
 
