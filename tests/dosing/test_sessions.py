@@ -548,3 +548,49 @@ def test_the_board_prompts_for_the_40_minute_blood_pressure(
     taken = prompt(start + 35 * M)
     assert taken.state == "taken"
     assert taken.reading == (150, 90)
+
+
+@pytest.mark.django_db
+def test_a_certification_not_current_blocks_esketamine_dosing(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """Issue 19 (CLINICAL.md §4): a suspended, expired or revoked setting certification
+    blocks opening a session and giving the dose; reinstating or renewing lifts the block."""
+    today = timezone.localdate()
+    start = timezone.now() - 10 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    with pytest.raises(InvalidInput, match="reason"):
+        services.change_certification(cast.admin_a, cast.program_a, "suspend")
+    with pytest.raises(NotAllowed):
+        services.change_certification(cast.nurse_a, cast.program_a, "suspend", reason="x")
+    services.change_certification(
+        cast.admin_a, cast.program_a, "suspend", reason="Pulse oximeter failed audit"
+    )
+    assert not services.setting_certified(cast.program_a)
+    with pytest.raises(Conflict, match="suspended"):
+        services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    assert dose_events(ready_course) == 0
+    services.change_certification(cast.admin_a, cast.program_a, "reinstate")
+    assert services.setting_certified(cast.program_a)
+
+    services.change_certification(cast.admin_a, cast.program_a, "expire", on=today)
+    assert services.certification_state(services.latest_certification(cast.program_a)) == (
+        "expired"
+    )
+    with pytest.raises(Conflict, match="expired"):
+        services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    services.renew_certification(
+        cast.admin_a, cast.program_a, certified_on=today, expires_on=today + 365 * 24 * 60 * M
+    )
+    assert services.setting_certified(cast.program_a)
+    services.change_certification(
+        cast.admin_a, cast.program_a, "revoke", reason="Setting closed (synthetic)"
+    )
+    with pytest.raises(Conflict, match="revoked"):
+        services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    with pytest.raises(Conflict, match="revoked"):
+        services.change_certification(cast.admin_a, cast.program_a, "reinstate")
+    DosingSession.objects.filter(pk=session.pk).delete()
+    with pytest.raises(Conflict, match="revoked"):
+        services.start_session(cast.nurse_a, ready_course, chair=chair)

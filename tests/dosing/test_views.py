@@ -192,6 +192,26 @@ def test_settings_page_records_certification_and_validates_thresholds(
     )
     assert response.status_code == 302
     assert services.setting_certified(cast.program_a)
+    # Issue 19: the lifecycle from the page; a suspension without a reason is refused.
+    response = client.post(
+        reverse("dosing:settings"), {"change-cert": "1", "change-change": "suspend"}
+    )
+    assert response.status_code == 400
+    assert services.setting_certified(cast.program_a)
+    response = client.post(
+        reverse("dosing:settings"),
+        {"change-cert": "1", "change-change": "suspend", "change-reason": "Oximeter audit"},
+    )
+    assert response.status_code == 302
+    assert not services.setting_certified(cast.program_a)
+    page = client.get(reverse("dosing:settings")).content.decode()
+    assert "suspended" in page
+    assert "Oximeter audit" in page
+    response = client.post(
+        reverse("dosing:settings"), {"renew": "1", "renew-certified_on": "2026-02-01"}
+    )
+    assert response.status_code == 302
+    assert services.setting_certified(cast.program_a)
 
 
 @pytest.mark.django_db

@@ -930,6 +930,14 @@ def accept(
         episode = episodes[pid]
         key = f"{a['kind']}#{a['index']}"
         start = _aware(program, datetime.fromisoformat(a["start"]))
+        if a["kind"] == "dose" and not _may_book_drug(program, episode, start.date()):
+            # Re-checked at booking: the certification may have lapsed since the proposal.
+            raise Conflict(
+                _(
+                    "Esketamine cannot be booked: this setting's Spravato REMS certification "
+                    "is not current. Nothing was booked."
+                )
+            )
         end = start + timedelta(minutes=_durations(proposal, pid)[a["kind"]])
         room = _resolve_room(program, a["room"])
         staff = _resolve_staff(program, (a.get("staff") or [None])[0])

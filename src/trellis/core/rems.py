@@ -527,3 +527,45 @@ def mark_submitted(form: PatientMonitoringForm, submitted_on: date) -> PatientMo
     if not isinstance(submitted_on, date) or isinstance(submitted_on, datetime):
         raise InvalidInput("submitted_on", f"must be a date, got {describe(submitted_on)}")
     return replace(form, submitted_on=submitted_on)
+
+
+#: The states of a setting's REMS certification (issue 19: renew, suspend, expire, revoke).
+CERTIFICATION_STATES = ("current", "not_yet", "expired", "suspended", "revoked")
+
+
+def certification_status(
+    certified_on: date,
+    today: date,
+    *,
+    expires_on: date | None = None,
+    suspended_on: date | None = None,
+    revoked_on: date | None = None,
+) -> str:
+    """The state of a setting's Spravato REMS certification on ``today``.
+
+    Source: CLINICAL.md §4 (REMS: esketamine only in a certified outpatient setting). Only
+    ``current`` allows booking or dosing esketamine. Order of precedence: ``revoked`` (from
+    ``revoked_on``), ``suspended`` (from ``suspended_on`` until reinstated, i.e. the date is
+    cleared), ``expired`` (from ``expires_on``, the first day it is no longer valid),
+    ``not_yet`` (before ``certified_on``), else ``current``. A renewal is a new certification.
+    """
+    for name, value in (
+        ("certified_on", certified_on),
+        ("today", today),
+        ("expires_on", expires_on),
+        ("suspended_on", suspended_on),
+        ("revoked_on", revoked_on),
+    ):
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise InvalidInput(name, f"must be a date, got {describe(value)}")
+    if expires_on is not None and expires_on <= certified_on:
+        raise InvalidInput("expires_on", "must be after the certification date")
+    if revoked_on is not None and revoked_on <= today:
+        return "revoked"
+    if suspended_on is not None and suspended_on <= today:
+        return "suspended"
+    if expires_on is not None and expires_on <= today:
+        return "expired"
+    if today < certified_on:
+        return "not_yet"
+    return "current"

@@ -37,6 +37,7 @@ def certify_and_enrol(ctx: DemoContext) -> None:
             authorised_representative="Ada Okafor (synthetic)",
             certified_on=ctx.today - timedelta(days=400),
             certification_id="SYN-REMS-0001",
+            expires_on=ctx.today + timedelta(days=330),
         )
         ctx.created["REMS certifications"] = 1
     enrolled = 0

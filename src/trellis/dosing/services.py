@@ -156,14 +156,38 @@ def save_thresholds(
     return result
 
 
-def certification_in_force(program: Program, on: date | None = None) -> RemsCertification | None:
-    """The program's REMS setting certification in force on ``on`` (today by default)."""
-    day = on or timezone.localdate()
-    return (
-        RemsCertification.objects.filter(program=program, certified_on__lte=day)
-        .exclude(revoked_on__lte=day)
-        .first()
+def _latest_certification(program: Program, day: date) -> RemsCertification | None:
+    row: RemsCertification | None = RemsCertification.objects.filter(
+        program=program, certified_on__lte=day
+    ).first()
+    return row
+
+
+def certification_state(cert: RemsCertification | None, on: date | None = None) -> str:
+    """The certification's state on ``on`` (CLINICAL.md §4; see
+    ``trellis.core.rems.certification_status``); ``"none"`` when nothing is recorded."""
+    if cert is None:
+        return "none"
+    return rems.certification_status(
+        cert.certified_on,
+        on or timezone.localdate(),
+        expires_on=cert.expires_on,
+        suspended_on=cert.suspended_on,
+        revoked_on=cert.revoked_on,
     )
+
+
+def certification_in_force(program: Program, on: date | None = None) -> RemsCertification | None:
+    """The program's REMS setting certification in force on ``on`` (today by default): the
+    latest one certified by then, if it is current (not expired, suspended or revoked)."""
+    day = on or timezone.localdate()
+    cert = _latest_certification(program, day)
+    return cert if certification_state(cert, day) == "current" else None
+
+
+def latest_certification(program: Program) -> RemsCertification | None:
+    """The certification that governs today, whatever its state (the settings page)."""
+    return _latest_certification(program, timezone.localdate())
 
 
 def setting_certified(program: Program, on: date | None = None) -> bool:
@@ -171,16 +195,28 @@ def setting_certified(program: Program, on: date | None = None) -> bool:
     return certification_in_force(program, on) is not None
 
 
+_NOT_CURRENT = {
+    "none": "is not certified in the Spravato REMS",
+    "not_yet": "is not yet certified in the Spravato REMS",
+    "expired": "has an expired Spravato REMS certification",
+    "suspended": "has its Spravato REMS certification suspended",
+    "revoked": "has had its Spravato REMS certification revoked",
+}
+
+
 def require_certified_setting(program: Program, on: date | None = None) -> RemsCertification:
-    """Raise :class:`Conflict` unless the setting is REMS-certified: an uncertified setting
-    cannot book or record an esketamine dose (Spravato REMS, CLINICAL.md §4)."""
-    cert = certification_in_force(program, on)
-    if cert is None:
+    """Raise :class:`Conflict` unless the setting's certification is current: a setting that is
+    not certified (or expired, suspended, revoked) cannot book or record an esketamine dose
+    (Spravato REMS, CLINICAL.md §4)."""
+    day = on or timezone.localdate()
+    latest = _latest_certification(program, day)
+    state = certification_state(latest, day)
+    if state != "current" or latest is None:
         raise Conflict(
-            "This setting is not certified in the Spravato REMS: esketamine cannot be booked or "
-            "given here. An admin records the certification on the dosing settings page."
+            f"This setting {_NOT_CURRENT[state]}: esketamine cannot be booked or given here. "
+            "An admin records the certification on the dosing settings page."
         )
-    return cert
+    return latest
 
 
 def certifications(program: Program) -> QuerySet[RemsCertification]:
@@ -196,8 +232,10 @@ def record_certification(
     authorised_representative: str,
     certified_on: date,
     certification_id: str = "",
+    expires_on: date | None = None,
     request: HttpRequest | None = None,
 ) -> RemsCertification:
+    """Record a certification, or its renewal (a new row that governs from ``certified_on``)."""
     require_roles(user, program, [Role.ADMIN])
     if not setting_name.strip():
         raise InvalidInput("setting_name", "give the setting's name as certified")
@@ -205,15 +243,102 @@ def record_certification(
         raise InvalidInput("authorised_representative", "give the authorised representative")
     if certified_on > timezone.localdate():
         raise InvalidInput("certified_on", "cannot be in the future")
+    if expires_on is not None and expires_on <= certified_on:
+        raise InvalidInput("expires_on", "must be after the certification date")
     cert = RemsCertification.objects.create(
         program=program,
         setting_name=setting_name.strip(),
         authorised_representative=authorised_representative.strip(),
         certified_on=certified_on,
         certification_id=certification_id.strip(),
+        expires_on=expires_on,
         recorded_by=user,
     )
     record(action=Action.CREATE, request=request, actor=user, program=program, obj=cert)
+    return cert
+
+
+@transaction.atomic
+def renew_certification(
+    user: Any,
+    program: Program,
+    *,
+    certified_on: date,
+    expires_on: date | None = None,
+    certification_id: str = "",
+    request: HttpRequest | None = None,
+) -> RemsCertification:
+    """Renew the setting's certification: a new row with the same setting and representative
+    (an expired or suspended setting becomes current again; a revoked one too, by a new
+    certification)."""
+    latest = RemsCertification.objects.filter(program=program).first()
+    if latest is None:
+        raise Conflict("There is no certification to renew: record one first.")
+    return record_certification(
+        user,
+        program,
+        setting_name=latest.setting_name,
+        authorised_representative=latest.authorised_representative,
+        certified_on=certified_on,
+        certification_id=certification_id or latest.certification_id,
+        expires_on=expires_on,
+        request=request,
+    )
+
+
+_CHANGES = ("suspend", "reinstate", "expire", "revoke")
+
+
+@transaction.atomic
+def change_certification(
+    user: Any,
+    program: Program,
+    change: str,
+    *,
+    on: date | None = None,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> RemsCertification:
+    """Suspend, reinstate, expire or revoke the certification that governs today (admin only,
+    audited). From ``on`` (today by default) esketamine can no longer be booked or given,
+    except after ``reinstate``."""
+    require_roles(user, program, [Role.ADMIN])
+    if change not in _CHANGES:
+        raise InvalidInput("change", f"choose one of {', '.join(_CHANGES)}")
+    today = timezone.localdate()
+    day = on or today
+    if day > today + timedelta(days=366):
+        raise InvalidInput("on", "is more than a year ahead")
+    cert = latest_certification(program)
+    if cert is None:
+        raise Conflict("This setting has no certification to change.")
+    if cert.revoked_on is not None:
+        raise Conflict("This certification is revoked: record a new certification instead.")
+    if change in ("suspend", "revoke") and not reason.strip():
+        raise InvalidInput("reason", f"say why the certification is {change}d")
+    if day < cert.certified_on and change != "reinstate":
+        raise InvalidInput("on", "is before the certification date")
+    if change == "suspend":
+        cert.suspended_on, cert.suspension_reason = day, reason.strip()[:300]
+    elif change == "reinstate":
+        if cert.suspended_on is None:
+            raise Conflict("This certification is not suspended.")
+        cert.suspended_on, cert.suspension_reason = None, ""
+    elif change == "expire":
+        if day <= cert.certified_on:
+            raise InvalidInput("on", "must be after the certification date")
+        cert.expires_on = day
+    else:
+        cert.revoked_on, cert.revocation_reason = day, reason.strip()[:300]
+    cert.save()
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=cert,
+        detail={"change": change, "on": day.isoformat()},
+    )
     return cert
 
 

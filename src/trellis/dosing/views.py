@@ -544,9 +544,43 @@ def settings_page(request: TrellisRequest) -> HttpResponse:
         request.POST if "thresholds-save" in request.POST else None,
         initial={"thresholds": json.dumps(services.threshold_overrides(program), indent=2)},
     )
+    renew_form = f.RenewForm(request.POST if "renew" in request.POST else None, prefix="renew")
+    change_form = f.CertificationChangeForm(
+        request.POST if "change-cert" in request.POST else None, prefix="change"
+    )
     status = 200
     if request.method == "POST":
-        if "certify" in request.POST and cert_form.is_valid():
+        if "renew" in request.POST and renew_form.is_valid():
+            try:
+                services.renew_certification(
+                    request.user, program, request=request, **renew_form.cleaned_data
+                )
+            except InvalidInput as exc:
+                renew_form.add_service_error(exc)
+            except Conflict as exc:
+                renew_form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("REMS certification renewed."))
+                return redirect("dosing:settings")
+        elif "change-cert" in request.POST and change_form.is_valid():
+            d = change_form.cleaned_data
+            try:
+                services.change_certification(
+                    request.user,
+                    program,
+                    d["change"],
+                    on=d["on"],
+                    reason=d["reason"],
+                    request=request,
+                )
+            except InvalidInput as exc:
+                change_form.add_service_error(exc)
+            except Conflict as exc:
+                change_form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("REMS certification updated."))
+                return redirect("dosing:settings")
+        elif "certify" in request.POST and cert_form.is_valid():
             try:
                 services.record_certification(
                     request.user, program, request=request, **cert_form.cleaned_data
@@ -567,6 +601,10 @@ def settings_page(request: TrellisRequest) -> HttpResponse:
         "cert_form": cert_form,
         "th_form": th_form,
         "certification": services.certification_in_force(program),
+        "latest_cert": services.latest_certification(program),
+        "cert_state": services.certification_state(services.latest_certification(program)),
+        "renew_form": renew_form,
+        "change_form": change_form,
         "certifications": services.certifications(program),
         "thresholds": services.thresholds_for(program).to_dict(),
     }
