@@ -292,12 +292,6 @@ class CoverageForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    rems_enrolled_on = forms.DateField(
-        label=_("Spravato REMS patient enrolment noted on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Esketamine only. The REMS record itself is kept in dosing."),
-    )
     covered_percent = forms.IntegerField(
         label=_("Plan pays (% after deductible)"),
         required=False,
@@ -354,7 +348,6 @@ class CoverageForm(forms.Form):
             "prior_auth_requested_on": d.get("prior_auth_requested_on"),
             "prior_auth_decided_on": d.get("prior_auth_decided_on"),
             "prior_auth_expires_on": d.get("prior_auth_expires_on"),
-            "rems_enrolled_on": d.get("rems_enrolled_on"),
             "percent_covered": percents,
             "deductible_remaining": Decimal(0) if uninsured else d["deductible_remaining"],
             "out_of_pocket_max_remaining": None

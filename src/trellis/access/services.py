@@ -358,7 +358,6 @@ def record_coverage(
     prior_auth_requested_on: date | None = None,
     prior_auth_decided_on: date | None = None,
     prior_auth_expires_on: date | None = None,
-    rems_enrolled_on: date | None = None,
     percent_covered: Mapping[str, object] | None = None,
     copay: Mapping[str, object] | None = None,
     deductible_remaining: object = 0,
@@ -397,7 +396,6 @@ def record_coverage(
     for name, value in (
         ("prior_auth_requested_on", prior_auth_requested_on),
         ("prior_auth_decided_on", prior_auth_decided_on),
-        ("rems_enrolled_on", rems_enrolled_on),
     ):
         if value is not None and value > today:
             raise InvalidInput(name, "cannot be in the future")
@@ -429,7 +427,6 @@ def record_coverage(
         prior_auth_requested_on=prior_auth_requested_on,
         prior_auth_decided_on=prior_auth_decided_on,
         prior_auth_expires_on=prior_auth_expires_on,
-        rems_enrolled_on=rems_enrolled_on,
         percent_covered=dict(terms.percent_covered),
         copay={k: f"{v:.2f}" for k, v in terms.copay.items()},
         deductible_remaining=terms.deductible_remaining,
@@ -450,7 +447,8 @@ def record_coverage(
 
 def rems_enrolment_on_file(user: Any, patient: Patient) -> Any | None:
     """The patient's Spravato REMS enrolment as the dosing app records it (it owns the REMS
-    records), or None; the coverage page shows it beside the enrolment noted here."""
+    records: the one source of REMS patient enrolment, read by dosing and by coverage), or
+    None."""
     try:
         from trellis.dosing import services as dosing
     except ImportError:  # pragma: no cover - the dosing app is part of Trellis

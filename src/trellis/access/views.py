@@ -108,7 +108,6 @@ def coverage(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
             "prior_auth_requested_on": current.prior_auth_requested_on,
             "prior_auth_decided_on": current.prior_auth_decided_on,
             "prior_auth_expires_on": current.prior_auth_expires_on,
-            "rems_enrolled_on": current.rems_enrolled_on,
             "covered_percent": next(iter(current.percent_covered.values()), None),
             "covers_ketamine_iv": "ketamine_iv" in current.percent_covered,
             "deductible_remaining": current.deductible_remaining,
