@@ -69,7 +69,7 @@ def test_esketamine_suicidal_refuses_dose_1_without_a_safety_plan(cast: Cast) ->
     blockers = services.first_dose_blockers(episode)
     if not any(b.startswith("safety_plan") for b in blockers):
         pytest.skip("a safety plan provider in this build reports one on file")
-    with pytest.raises(Conflict, match="safety_plan"):
+    with pytest.raises(Conflict, match="no written safety plan"):
         services.record_event(cast.nurse_a, episode, "dose_given", at=at(START, 15), index=1)
     assert not services.events_of(episode).filter(kind="dose_given").exists()
     assert Episode.objects.get(pk=episode.pk).phase == "preparing"

@@ -12,6 +12,7 @@ from tests.dosing.conftest import predose_values
 from tests.dosing.test_sessions import run_to_discharge
 from tests.support import Cast, sign_in
 
+from trellis.core.errors import Conflict
 from trellis.dosing import services
 from trellis.dosing.models import DosingSession
 
@@ -239,3 +240,43 @@ def test_a_therapist_reads_the_session_but_cannot_record(
     sign_in(client, cast.therapist_a)
     assert client.get(url("session", session)).status_code == 200
     assert client.post(url("predose", session), {}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_first_dose_prerequisites_are_said_at_the_door_in_plain_words(
+    client: Any, cast: Cast, prescriber: Any, chair: Any
+) -> None:
+    """Issue 19: with first-dose blockers open (no safety plan, preparation not done, not
+    enrolled) the start page lists them in plain words with links, and no session opens; no
+    internal key or field path is shown."""
+    from tests.dosing.conftest import certify
+
+    from trellis.care import services as care
+
+    certify(cast)
+    today = timezone.localdate()
+    episode = care.start_episode(
+        cast.coordinator_a,
+        cast.patient_a,
+        protocol_id="esketamine-trd",
+        referred_on=today - timedelta(days=3),
+        start_date=today - timedelta(days=2),
+    )
+    sign_in(client, cast.nurse_a)
+    url = reverse("dosing:start", args=[cast.patient_a.pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="prerequisites"' in page
+    assert "Screening has not been recorded." in page
+    assert reverse("care:episode", args=[episode.pk]) in page
+    for internal in ("rems_patient_enrolment", "safety_plan:", "events[", "preparation:"):
+        assert internal not in page
+    response = client.post(url, {"chair": chair.pk})
+    assert response.status_code == 400
+    assert "Screening has not been recorded." in response.content.decode()
+    from tests.dosing.conftest import enrol
+
+    enrol(cast)
+    with pytest.raises(Conflict, match="no session is opened") as err:
+        services.start_session(cast.nurse_a, episode, chair=chair)
+    assert "Screening has not been recorded." in err.value.message
+    assert not DosingSession.objects.filter(episode=episode).exists()

@@ -428,6 +428,36 @@ def _protocol(session_or_episode: DosingSession | Episode) -> Any:
     return care.protocol_of(episode)
 
 
+#: Where each first-dose prerequisite is put right (URL name, fragment); see
+#: ``care.services.plain_prerequisites`` for the words.
+_PREREQUISITE_LINKS = {
+    "screening": ("care:episode", "episode", ""),
+    "rems_patient_enrolment": ("patients:chart", "patient", "#rems-enrolment"),
+    "safety_plan": ("integration:safety_plan", "patient", ""),
+    "part2_consent": ("patients:chart", "patient", ""),
+    "mood_stabiliser_documented": ("care:episode", "episode", ""),
+    "consent_to_touch_documented": ("care:episode", "episode", ""),
+    "preparation": ("integration:preparation", "patient", ""),
+}
+
+
+def dose_prerequisites(episode: Episode, dose_index: int | None = None) -> list[dict[str, str]]:
+    """What must be done before this course's first dose, in plain words, each with a link to
+    the page where it is done (issue 19: said when the session is opened, not at the dose).
+    Empty after dose 1 or once the gate is open."""
+    from django.urls import reverse
+
+    index = dose_index if dose_index is not None else next_dose_index(episode)
+    if index != 1:
+        return []
+    out = []
+    for item in care.first_dose_prerequisites(episode):
+        name, arg, fragment = _PREREQUISITE_LINKS.get(item.key, ("care:episode", "episode", ""))
+        target = episode.pk if arg == "episode" else episode.patient_id
+        out.append({"text": item.text, "url": reverse(name, args=[target]) + fragment})
+    return out
+
+
 @transaction.atomic
 def start_session(
     user: Any,
@@ -456,6 +486,14 @@ def start_session(
             )
     if DosingSession.objects.filter(episode=episode, status__in=IN_CHAIR).exists():
         raise Conflict("This course already has a session in progress.")
+    if dose_event is None:
+        # Prerequisites at the door: a first-dose session does not open while the gate is shut.
+        open_items = dose_prerequisites(episode)
+        if open_items:
+            raise Conflict(
+                "The first dose cannot be given yet, so no session is opened. "
+                + " ".join(i["text"] for i in open_items)
+            )
     if chair is not None:
         if chair.site.program_id != episode.program_id or chair.kind != Room.Kind.DOSING_CHAIR:
             raise InvalidInput("chair", "choose one of this program's dosing chairs")

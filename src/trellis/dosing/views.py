@@ -69,7 +69,12 @@ def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
                 return redirect("dosing:session", session_id=session.pk)
     if request.method == "POST":
         status = 400
-    context = {"patient": patient, "form": form, "episode": episode}
+    context = {
+        "patient": patient,
+        "form": form,
+        "episode": episode,
+        "prerequisites": services.dose_prerequisites(episode) if episode else [],
+    }
     return render(request, "dosing/start.html", context, status=status)
 
 
@@ -92,6 +97,9 @@ def _session_context(
         "patient": session.patient,
         "track": track,
         "missing": services.predose_missing(session) if session.status == Status.CHECKING else [],
+        "prerequisites": services.dose_prerequisites(session.episode, session.dose_index)
+        if session.status == Status.CHECKING
+        else [],
         "hold_reasons": services.predose_hold_reasons(session),
         "observations": services.observations_of(session),
         "events": services.adverse_events_of(session),
