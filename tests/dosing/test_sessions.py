@@ -518,9 +518,26 @@ def test_rems_exports_csv_and_a_pdf_that_parses(
     assert values.endswith(",Y")
     from trellis.dosing.pdf import text_pdf
 
-    body = pdf_text(text_pdf(services.rems_lines(row, synthetic=True)))
-    assert "lot number: EK24A117" in body
+    prescriber_name = services.form_prescriber(session)
+    assert prescriber_name == "Pia Prescriber"
+    body = pdf_text(text_pdf(services.rems_lines(row, synthetic=True, prescriber=prescriber_name)))
+    # Laid out like the Patient Monitoring Form: sections and labels, never field keys.
+    assert "Lot number: EK24A117" in body
+    assert "Patient and healthcare setting" in body
+    assert "Benzodiazepines: [X] Yes   [ ] No" in body
+    assert "Opioids: [ ] Yes   [X] No" in body
+    assert "Before treatment: 128/80" in body
     assert "SYNTHETIC DEMO DATA" in body
+    for key in rems.CSV_COLUMNS:
+        if "_" in key:
+            assert key not in body, key
+    # The prescriber's signature block and the submission status.
+    assert "Prescriber name: Pia Prescriber" in body
+    assert "Signature: ____" in body
+    assert f"Not yet submitted; due {row.due_on.isoformat()}" in body
+    late = pdf_text(text_pdf(services.rems_lines(row, True, today=row.due_on + timedelta(days=2))))
+    assert f"OVERDUE: due {row.due_on.isoformat()} (2 day(s) late)" in late
+    assert "NOT SUBMITTED - OVERDUE" in late
 
 
 @pytest.mark.django_db

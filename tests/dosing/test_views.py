@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from tests.dosing.conftest import predose_values
@@ -280,3 +281,56 @@ def test_first_dose_prerequisites_are_said_at_the_door_in_plain_words(
         services.start_session(cast.nurse_a, episode, chair=chair)
     assert "Screening has not been recorded." in err.value.message
     assert not DosingSession.objects.filter(episode=episode).exists()
+
+
+@pytest.mark.django_db
+def test_an_overdue_rems_form_shows_on_the_form_and_the_submitters_home(
+    client: Any,
+    cast: Cast,
+    ready_course: Any,
+    prescriber: Any,
+    chair: Any,
+    request_cleanup: list[Any],
+) -> None:
+    """Issue 19: past the 7-day deadline (CLINICAL.md §4) the form says it is overdue and the
+    home page of whoever must submit it (the monitoring nurse, the program's coordinators)
+    carries a card; a nurse with no part in the session sees none."""
+    from trellis.accounts.models import Role
+    from trellis.accounts.services import create_staff
+
+    start = timezone.now() - timedelta(minutes=130)
+    session = services.start_session(cast.nurse_a, ready_course, chair=chair)
+    services.record_predose(
+        cast.nurse_a, session, predose_values(start), now=start - timedelta(minutes=10)
+    )
+    services.sign_off_predose(prescriber, session)
+    run_to_discharge(cast, session, start)
+    other = create_staff(
+        username="otto", password="x" * 12, program=cast.program_a, roles=[Role.NURSE]
+    )
+    assert services.overdue_rems_forms(cast.nurse_a, cast.program_a) == []
+    traveller = time_machine.travel(timezone.now() + timedelta(days=9))
+    traveller.start()
+    request_cleanup.append(traveller.stop)
+    assert [r.session_id for r in services.overdue_rems_forms(cast.nurse_a, cast.program_a)] == [
+        session.pk
+    ]
+    assert services.overdue_rems_forms(other, cast.program_a) == []
+    assert len(services.overdue_rems_forms(cast.coordinator_a, cast.program_a)) == 1
+    sign_in(client, cast.nurse_a)
+    home = client.get("/").content.decode()
+    assert "REMS forms overdue" in home
+    page = client.get(reverse("dosing:rems_form", args=[session.pk])).content.decode()
+    assert "Overdue: due" in page
+    assert "Prescriber attestation" in page
+    assert "Pia Prescriber" in page
+    sign_in(client, other)
+    assert "REMS forms overdue" not in client.get("/").content.decode()
+
+
+@pytest.fixture
+def request_cleanup() -> Any:
+    stops: list[Any] = []
+    yield stops
+    for stop in stops:
+        stop()

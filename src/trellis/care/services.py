@@ -305,8 +305,9 @@ def record_event(
         if kind in ("dose_given", "maintenance_dose") and exc.field.startswith("events["):
             # The course's order refuses a dose now: say so in words, not as an event path.
             raise Conflict(
-                f"A dose cannot be recorded while the course is in its "
-                f"{episode.get_phase_display()} phase: finish screening and preparation first."
+                "This dose does not fit the course's order (screening, then preparation, then "
+                f"doses; the course is now in its {episode.get_phase_display()} phase): finish "
+                "screening and preparation first, and check the time of the dose."
             ) from exc
         raise
     name = EVENT_COMPLETES.get(kind)

@@ -569,3 +569,69 @@ def certification_status(
     if today < certified_on:
         return "not_yet"
     return "current"
+
+
+#: The Patient Monitoring Form's layout: its sections and, in each, the fields with their
+#: labels as the form prints them (CLINICAL.md §4 lists the fields; the REMS form groups them
+#: into patient/setting, medicines, treatment, monitoring, vital signs and effects). Every
+#: column of :data:`CSV_COLUMNS` appears exactly once (checked below).
+FORM_LAYOUT: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Patient and healthcare setting",
+        (
+            ("patient", "REMS patient ID"),
+            ("setting", "Healthcare setting"),
+            ("monitoring_hcp", "Healthcare provider who monitored the patient"),
+            ("session_date", "Date of treatment session"),
+        ),
+    ),
+    (
+        "Concomitant medicines taken by the patient",
+        (
+            ("concomitant_benzodiazepines", "Benzodiazepines"),
+            ("concomitant_other_sedatives", "Other sedatives (non-benzodiazepine)"),
+            ("concomitant_stimulants", "Psychostimulants"),
+            ("concomitant_maois", "Monoamine oxidase inhibitors (MAOIs)"),
+            ("concomitant_opioids", "Opioids"),
+        ),
+    ),
+    (
+        "Treatment",
+        (
+            ("dose_category", "Dose administered (56 mg / 84 mg / other)"),
+            ("dose_mg", "Dose in mg"),
+            ("lot_number", "Lot number"),
+        ),
+    ),
+    (
+        "Monitoring",
+        (
+            ("total_monitoring_minutes", "Total minutes from first device to end of monitoring"),
+            ("minutes_until_ready_to_leave", "Minutes until the patient was ready to leave"),
+            ("vitals_acceptable_before", "Vital signs acceptable before treatment"),
+            ("vitals_acceptable_at_end", "Vital signs acceptable at end of monitoring"),
+        ),
+    ),
+    (
+        "Blood pressure (mmHg)",
+        (
+            ("bp_before", "Before treatment"),
+            ("bp_at_40_min", "About 40 minutes after treatment"),
+            ("bp_at_end", "At end of monitoring"),
+        ),
+    ),
+    (
+        "Adverse effects during monitoring",
+        (
+            ("sedation", "Sedation"),
+            ("sedation_resolved", "Sedation resolved"),
+            ("dissociation", "Dissociation"),
+            ("dissociation_resolved", "Dissociation resolved"),
+            ("respiratory_depression", "Respiratory depression"),
+            ("respiratory_depression_resolved", "Respiratory depression resolved"),
+            ("adverse_events", "Other adverse events"),
+        ),
+    ),
+)
+FIELD_LABELS = {name: label for _title, items in FORM_LAYOUT for name, label in items}
+assert sorted(FIELD_LABELS) == sorted(CSV_COLUMNS), "FORM_LAYOUT must list every form column"

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -1366,6 +1366,27 @@ def rems_forms_due(
     ]
 
 
+def overdue_rems_forms(
+    user: Any, program: Program | None, today: date | None = None
+) -> list[RemsForm]:
+    """REMS forms past their 7-day deadline (CLINICAL.md §4) that ``user`` must submit: for a
+    nurse or prescriber those of the sessions they monitored, signed or signed off; for an
+    admin or coordinator (who keep the program's REMS paperwork) every one of the program."""
+    if program is None or not has_any_role(user, program, REMS_ROLES):
+        return []
+    today = today or timezone.localdate()
+    rows = RemsForm.objects.visible_to(user).filter(
+        program=program, submitted_at__isnull=True, due_on__lt=today
+    )
+    if not has_any_role(user, program, [Role.ADMIN, Role.COORDINATOR]):
+        rows = rows.filter(
+            Q(session__monitoring_by=user)
+            | Q(session__signed_by=user)
+            | Q(session__signoff_by=user)
+        )
+    return list(rows.select_related("patient", "session").order_by("due_on"))
+
+
 @transaction.atomic
 def mark_rems_submitted(
     user: Any, session: DosingSession, *, request: HttpRequest | None = None
@@ -1397,22 +1418,93 @@ def rems_csv(row: RemsForm, synthetic: bool) -> str:
     return out.getvalue()
 
 
-def rems_lines(row: RemsForm, synthetic: bool) -> list[str]:
+def rems_status(row: RemsForm, today: date | None = None) -> dict[str, Any]:
+    """The form's submission status: submitted (when, by whom), due, or overdue (days late);
+    the 7-day deadline is REMS law (CLINICAL.md §4)."""
+    today = today or timezone.localdate()
+    if row.submitted_at is not None:
+        return {
+            "state": "submitted",
+            "when": timezone.localtime(row.submitted_at),
+            "by": _name(row.submitted_by),
+        }
+    late = (today - row.due_on).days
+    return {
+        "state": "overdue" if late > 0 else "due",
+        "due_on": row.due_on,
+        "days_late": max(0, late),
+        "days_left": max(0, -late),
+    }
+
+
+#: The form's yes/no boxes (annotated ``bool | None`` on the form dataclass).
+_YES_NO_FIELDS = frozenset(
+    f.name for f in fields(rems.PatientMonitoringForm) if str(f.type) == "bool | None"
+)
+
+
+def _yes_no(value: str) -> str:
+    if value == "Y":
+        return "[X] Yes   [ ] No"
+    if value == "N":
+        return "[ ] Yes   [X] No"
+    return "[ ] Yes   [ ] No   (not recorded)"
+
+
+def rems_lines(
+    row: RemsForm, synthetic: bool, *, prescriber: str = "", today: date | None = None
+) -> list[str]:
+    """The form laid out like the REMS Patient Monitoring Form (sections and labels of
+    ``rems.FORM_LAYOUT``), with the prescriber's signature block and the submission status
+    (overdue shown on the form itself)."""
+    from trellis.dosing.pdf import BOLD, RULE
+
     form = form_from_json(row.data)
     data = rems.form_to_csv_row(form)
-    lines = ["Spravato REMS - Patient Monitoring Form (data assembled by Trellis)"]
+    lines = [f"{BOLD}SPRAVATO (esketamine) REMS - Patient Monitoring Form"]
+    lines.append("Completed from the session record by the healthcare setting (Trellis).")
     if synthetic:
-        lines.append("SYNTHETIC DEMO DATA - not a real patient")
+        lines.append(f"{BOLD}SYNTHETIC DEMO DATA - not a real patient")
+    status = rems_status(row, today)
+    if status["state"] == "overdue":
+        lines.append(
+            f"{BOLD}OVERDUE: due {row.due_on.isoformat()} "
+            f"({status['days_late']} day(s) late) - submit now"
+        )
+    for title, items in rems.FORM_LAYOUT:
+        lines += ["", f"{BOLD}{title}", RULE]
+        for name, label in items:
+            value = data[name]
+            if name in _YES_NO_FIELDS:
+                shown = _yes_no(value)
+            else:
+                shown = value or "(not recorded)"
+            lines.append(f"{label}: {shown}")
+    lines += ["", f"{BOLD}Prescriber attestation", RULE]
+    lines.append("I attest that this patient was monitored as the Spravato REMS requires.")
+    lines.append(f"Prescriber name: {prescriber or '______________________________'}")
     lines.append("")
-    for column in rems.CSV_COLUMNS:
-        lines.append(f"{column.replace('_', ' ')}: {data[column] or '(empty)'}")
-    lines.append("")
-    if row.submitted_at:
-        when = timezone.localtime(row.submitted_at)
-        lines.append(f"Submitted {when:%Y-%m-%d %H:%M} by {_name(row.submitted_by)}")
+    lines.append("Signature: ________________________________    Date: ______________")
+    lines += ["", f"{BOLD}Submission status", RULE]
+    if status["state"] == "submitted":
+        lines.append(f"Submitted {status['when']:%Y-%m-%d %H:%M} by {status['by']}")
+    elif status["state"] == "overdue":
+        lines.append(
+            f"NOT SUBMITTED - OVERDUE since {row.due_on.isoformat()} "
+            f"({status['days_late']} day(s) late)"
+        )
     else:
-        lines.append(f"Not yet submitted; due {row.due_on.isoformat()}")
+        lines.append(
+            f"Not yet submitted; due {row.due_on.isoformat()} (within 7 days of the session)"
+        )
     return lines
+
+
+def form_prescriber(session: DosingSession) -> str:
+    """The prescriber whose block the form carries: the one who signed off the pre-dose check
+    (or overrode a hold) for this session."""
+    who = session.signoff_by if session.signoff_by_id else session.override_by
+    return _name(who) if who is not None else ""
 
 
 # --- signing and amendments -----------------------------------------------------------------------

@@ -162,6 +162,27 @@ def _rems_table(form: rems.PatientMonitoringForm, row: Any) -> list[dict[str, An
     ]
 
 
+def _rems_sections(form: rems.PatientMonitoringForm, row: Any) -> list[dict[str, Any]]:
+    """The form's fields grouped and labelled like the REMS Patient Monitoring Form."""
+    values = rems.form_to_csv_row(form)
+    return [
+        {
+            "title": title,
+            "fields": [
+                {
+                    "name": name,
+                    "label": label,
+                    "value": values[name],
+                    "missing": name in row.missing,
+                    "prefilled": name in form.prefilled,
+                }
+                for name, label in items
+            ],
+        }
+        for title, items in rems.FORM_LAYOUT
+    ]
+
+
 def _page(
     request: TrellisRequest, session: DosingSession, status: int = 200, **bound: Any
 ) -> HttpResponse:
@@ -474,8 +495,10 @@ def rems_form(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
     context = {
         "session": session,
         "row": row,
-        "fields": _rems_table(form, row),
+        "sections": _rems_sections(form, row),
         "problems": rems.form_problems(form),
+        "status": services.rems_status(row),
+        "prescriber": services.form_prescriber(session),
     }
     return render(request, "dosing/rems_form.html", context)
 
@@ -497,7 +520,12 @@ def rems_csv(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
 def rems_pdf(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
     session = services.get_session(request.user, session_id, request=request)
     row = services.get_rems_form(request.user, session, request=request, export="pdf")
-    body = text_pdf(services.rems_lines(row, session.patient.is_synthetic))
+    body = text_pdf(
+        services.rems_lines(
+            row, session.patient.is_synthetic, prescriber=services.form_prescriber(session)
+        ),
+        title="Spravato REMS Patient Monitoring Form",
+    )
     response = HttpResponse(body, content_type="application/pdf")
     name = f"rems-form-{row.session_date.isoformat()}-{str(session.pk)[:8]}"
     if session.patient.is_synthetic:
