@@ -380,11 +380,20 @@ class CostForm(forms.Form):
         choices=[("", _("Higher label dose (estimate)")), ("56", "56 mg"), ("84", "84 mg")],
     )
 
-    def __init__(self, *args: Any, has_episode: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, has_episode: bool = False, program: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         first = (
             [("", _("The active course's plan"))] if has_episode else [("", _("Choose a track"))]
         )
+        # The program's tracks (its library: packaged and its own adapted copies, issue 19).
+        if program is not None:
+            from trellis.care.services import enabled_protocols
+
+            tracks = enabled_protocols(program)
+        else:
+            tracks = list(list_protocols())
         self.fields["protocol"].choices = first + [  # type: ignore[attr-defined]
-            (p.id, p.title) for p in list_protocols()
+            (p.id, p.title) for p in tracks
         ]

@@ -162,7 +162,7 @@ def _estimate(
     request: TrellisRequest, patient: Patient
 ) -> tuple[CostForm, services.CostEstimate | None, str | None]:
     has_episode = _has_episode(request, patient)
-    form = CostForm(request.GET or None, has_episode=has_episode)
+    form = CostForm(request.GET or None, has_episode=has_episode, program=patient.program)
     if request.GET and not form.is_valid():
         return form, None, None
     data = form.cleaned_data if request.GET else {}

@@ -544,12 +544,14 @@ def _open_activities(episode: Episode, taken: set[int]) -> dict[str, list[CareAc
 
 
 def _may_book_drug(program: Any, episode: Any, on: Any) -> bool:
-    """Esketamine is booked only in a REMS-certified outpatient setting (CLINICAL.md §4)."""
+    """Esketamine is booked only in a REMS-certified outpatient setting (CLINICAL.md §4), and
+    only once a prior authorisation the payer requires is approved (issue 19)."""
     if care.protocol_of(episode).drug != "esketamine":
         return True
+    from trellis.access.services import prior_auth_blocks
     from trellis.dosing.services import setting_certified
 
-    return bool(setting_certified(program, on))
+    return bool(setting_certified(program, on)) and not prior_auth_blocks(episode)
 
 
 def build_instance(
