@@ -182,3 +182,87 @@ def test_cost_is_for_clinical_roles_and_audited(cast: Cast) -> None:
     assert AuditEvent.objects.filter(
         object_type="access.course_cost", patient_id=cast.patient_a.pk, action="view"
     ).exists()
+
+
+@pytest.mark.django_db
+def test_a_pending_prior_authorisation_shows_self_pay_with_if_approved(
+    cast: Cast, client: Any
+) -> None:
+    """Issue 19: while the esketamine prior authorisation is pending, the estimate does not
+    count the insurer's share: it is self-pay, with the covered figure beside it "if
+    approved" (screen and printout); a denied one is self-pay with no "if approved"."""
+    from django.urls import reverse
+    from tests.support import sign_in
+
+    terms = {
+        "payer": "commercial",
+        "plan_name": "Example PPO",
+        "member_id": "X1",
+        "percent_covered": {"esketamine_56": 80, "esketamine_84": 80},
+        "prior_auth_requested_on": TODAY - timedelta(days=3),
+    }
+    cover(cast, prior_auth_status="pending", **terms)
+    estimate = services.estimate_course_cost(
+        cast.nurse_a, cast.patient_a, protocol_id="esketamine-trd"
+    )
+    assert estimate.prior_auth == "pending"
+    assert estimate.cost.covered == 0
+    assert estimate.cost.patient_out_of_pocket == estimate.cost.gross
+    assert estimate.if_approved is not None
+    assert estimate.if_approved.covered > 0
+    assert estimate.if_approved.patient_out_of_pocket < estimate.cost.patient_out_of_pocket
+    sign_in(client, cast.coordinator_a)
+    query = "?protocol=esketamine-trd"
+    page = client.get(reverse("access:cost", args=[cast.patient_a.pk]) + query).content.decode()
+    assert "Prior authorisation is pending." in page
+    assert "If approved" in page
+    printout = client.get(
+        reverse("access:cost_print", args=[cast.patient_a.pk]) + query
+    ).content.decode()
+    assert 'data-testid="if-approved"' in printout
+
+    cover(cast, prior_auth_status="denied", prior_auth_decided_on=TODAY, **terms)
+    denied = services.estimate_course_cost(
+        cast.nurse_a, cast.patient_a, protocol_id="esketamine-trd"
+    )
+    assert (denied.prior_auth, denied.if_approved, denied.cost.covered) == ("denied", None, 0)
+    # IV ketamine needs no esketamine authorisation: its estimate is unchanged.
+    assert (
+        services.estimate_course_cost(cast.nurse_a, cast.patient_a, protocol_id="iv-trd").prior_auth
+        == ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "language", "text"),
+    [
+        ("30000", "en", "$30,000.00"),
+        ("30000", "es", "30.000,00\u00a0US$"),
+        ("3000", "es", "3000,00\u00a0US$"),
+        ("1234567.891", "en", "$1,234,567.89"),
+        ("0.005", "es", "0,01\u00a0US$"),
+        ("-20", "en", "-$20.00"),
+    ],
+)
+def test_money_is_formatted_by_locale(amount: str, language: str, text: str) -> None:
+    """Issue 19: "$30000.00" had no separators; CLDR English and Spanish patterns."""
+    from trellis.access.templatetags.access_tags import format_usd
+
+    assert format_usd(Decimal(amount), language) == text
+
+
+@pytest.mark.django_db
+def test_the_estimate_lists_the_programs_adapted_tracks(cast: Cast) -> None:
+    """Issue 19: the track list missed the program's own adapted tracks."""
+    from trellis.access.forms import CostForm
+    from trellis.care import services as care
+
+    copy = care.copy_protocol(cast.admin_a, cast.program_a, "iv-trd")
+    care.set_protocol_enabled(cast.admin_a, cast.program_a, copy.protocol_id, True)
+    form = CostForm(program=cast.program_a)
+    ids = [value for value, _label in form.fields["protocol"].choices]
+    assert copy.protocol_id in ids
+    estimate = services.estimate_course_cost(
+        cast.nurse_a, cast.patient_a, protocol_id=copy.protocol_id
+    )
+    assert estimate.protocol.id == copy.protocol_id

@@ -30,7 +30,6 @@ def test_esketamine_coverage_with_prior_auth_and_rems(cast: Cast) -> None:
         prior_auth_requested_on=TODAY - timedelta(days=10),
         prior_auth_decided_on=TODAY - timedelta(days=2),
         prior_auth_expires_on=TODAY + timedelta(days=180),
-        rems_enrolled_on=TODAY - timedelta(days=1),
         percent_covered={"esketamine_56": 80},
         copay={"integration": "25"},
     )
@@ -74,10 +73,6 @@ def test_esketamine_coverage_with_prior_auth_and_rems(cast: Cast) -> None:
         (
             {"payer": "medicaid", "member_id": "M", "prior_auth_expires_on": TODAY},
             "prior_auth_expires_on",
-        ),
-        (
-            {"payer": "medicaid", "member_id": "M", "rems_enrolled_on": TODAY + timedelta(days=1)},
-            "rems_enrolled_on",
         ),
         (
             {"payer": "medicare", "member_id": "M", "percent_covered": {"integration": 120}},
@@ -127,3 +122,26 @@ def test_rems_enrolment_is_read_from_dosing_when_it_offers_it(cast: Cast) -> Non
     assert on_file is not None
     assert on_file.enrolled_on == TODAY
     assert services.rems_enrolment_on_file(cast.coordinator_b, cast.patient_a) is None
+
+
+@pytest.mark.django_db
+def test_rems_enrolment_has_one_source_read_by_coverage_and_dosing(client: Any, cast: Cast) -> None:
+    """Issue 19: the enrolment was entered in two places that did not agree; now coverage
+    keeps no REMS field and shows (and links to) the one dosing reads for the first-dose gate."""
+    from django.urls import reverse
+    from tests.support import sign_in
+
+    from trellis.dosing import services as dosing
+
+    assert "rems_enrolled_on" not in {f.name for f in Coverage._meta.get_fields()}
+    sign_in(client, cast.coordinator_a)
+    url = reverse("access:coverage", args=[cast.patient_a.pk])
+    page = client.get(url).content.decode()
+    assert "No Spravato REMS patient enrolment on file" in page
+    assert "#rems-enrolment" in page
+    assert 'name="rems_enrolled_on"' not in page
+    dosing.enrol_patient(
+        cast.coordinator_a, cast.patient_a, rems_patient_id="R-77", enrolled_on=TODAY
+    )
+    page = client.get(url).content.decode()
+    assert "R-77" in page

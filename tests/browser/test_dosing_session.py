@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 from tests.browser.axe import assert_accessible
@@ -73,12 +74,29 @@ def fill_when(form: Any, label: str, moment: Any) -> None:
     form.get_by_label(label).fill(timezone.localtime(moment).strftime(FMT))
 
 
-def test_nurse_runs_a_full_esketamine_session_with_one_bp_alert(
-    page: Any, new_page: Any, demo_site: str, course: Any
+@pytest.fixture
+def clock(settings: Any) -> Any:
+    """A clock the test moves: the server (same process) and the test share it. Sessions are
+    given a long idle limit, since the test jumps two hours in a few seconds."""
+    settings.SESSION_COOKIE_AGE = 6 * 3600
+    traveller = time_machine.travel(timezone.now(), tick=True)
+    coordinates = traveller.start()
+    yield coordinates
+    traveller.stop()
+
+
+def rems_display(value: str) -> str:
+    return {"Y": "Yes", "N": "No"}.get(value, value) or "—"
+
+
+def test_esketamine_session_from_pre_dose_to_signed_rems_form(
+    page: Any, new_page: Any, demo_site: str, course: Any, clock: Any
 ) -> None:
+    """Issue 19: pre-dose check, prescriber sign-off, dose and each device at its actual time,
+    the board prompting for the 40-minute BP, one out-of-range BP alert, 120 minutes passing on
+    a controlled clock, discharge, signature, and every REMS field on the form page compared
+    with the session record."""
     patient = course
-    now = timezone.now()
-    start = now - timedelta(minutes=130)
     sign_in(page, demo_site, "noah.nurse")
 
     # Start the session from the chart, in a free chair.
@@ -88,6 +106,7 @@ def test_nurse_runs_a_full_esketamine_session_with_one_bp_alert(
     page.get_by_role("button", name="Start the pre-dose check").click()
     expect(page).to_have_url(re.compile(r"/dosing/sessions/[0-9a-f-]+/$"))
     session_url = page.url.split("#")[0]
+    start = timezone.now() + timedelta(minutes=15)
 
     # Pre-dose check.
     form = page.locator("form[action$='/predose/']")
@@ -121,32 +140,42 @@ def test_nurse_runs_a_full_esketamine_session_with_one_bp_alert(
     prescriber.get_by_role("button", name="Prescriber sign-off").click()
     expect(prescriber.get_by_text("Pre-dose check signed off.")).to_be_visible()
 
-    # The dose: the track's first dose, 56 mg as two devices.
+    # 15 minutes later, the dose: the track's first dose, 56 mg as two devices.
+    clock.shift(timedelta(minutes=15))
     page.goto(session_url)
     expect(page.get_by_text("Pre-dose check complete")).to_be_visible()
     dose = page.locator("form[action$='/dose/']")
     dose.get_by_label("Lot number").fill("EK24A117")
-    fill_when(dose, "First administration (time)", start)
+    first_device = timezone.now().replace(second=0, microsecond=0)
+    fill_when(dose, "First administration (time)", first_device)
     dose.get_by_role("button", name="Give the dose").click()
-    expect(
-        page.get_by_text("56 mg (first dose 56 mg = 2 devices of 28 mg, 5 min apart)")
-    ).to_be_visible()
+    expect(page.get_by_text("1 device still to give")).to_be_visible()
 
-    # On the board: the patient's chair with a timer since the first administration.
+    # Device 2 is recorded when it is given: too soon is refused, 6 minutes later it is kept.
+    clock.shift(timedelta(minutes=3))
+    device = page.locator("form[action$='/device/']")
+    fill_when(device, "Device given at", first_device + timedelta(minutes=2))
+    device.get_by_role("button", name="Record device 2 given").click()
+    expect(page.locator("#device_at_errors")).to_contain_text("devices are given 5 min apart")
+    clock.shift(timedelta(minutes=3))
+    device = page.locator("form[action$='/device/']")
+    fill_when(device, "Device given at", first_device + timedelta(minutes=6))
+    device.get_by_role("button", name="Record device 2 given").click()
+    expect(page.get_by_text("Device recorded.")).to_be_visible()
+    second = timezone.localtime(first_device + timedelta(minutes=6)).strftime("%H:%M")
+    expect(page.locator("#dose")).to_contain_text(second)
+
+    # At 36 minutes the board prompts for the 40-minute blood pressure.
+    clock.shift(timedelta(minutes=30))
     page.goto(f"{demo_site}/dosing/board/")
     card = page.locator("article.chair-card").filter(has_text="Quinn Browserly")
     expect(card).to_contain_text("Chair 5")
-    expect(card.locator(".timer")).to_contain_text(re.compile(r"^13\d min"))
-    expect(card).to_contain_text("Vitals due")
+    expect(card).to_contain_text("Take the 40-minute blood pressure now")
     assert_accessible(page, "monitoring board")
-
-    # Vitals at 40 min: BP out of range.
-    card.get_by_role("link", name=re.compile("Record vitals")).click()
-    obs = page.locator("form[action$='/observations/']")
 
     def record(minute: int, sys_: str, dia: str, moaas: str, dissociation: str) -> None:
         form = page.locator("form[action$='/observations/']")
-        fill_when(form, "Time", start + timedelta(minutes=minute))
+        fill_when(form, "Time", first_device + timedelta(minutes=minute))
         form.get_by_label("Systolic BP").fill(sys_)
         form.get_by_label("Diastolic BP").fill(dia)
         form.get_by_label("Heart rate").fill("80")
@@ -156,42 +185,22 @@ def test_nurse_runs_a_full_esketamine_session_with_one_bp_alert(
         form.get_by_role("button", name="Record observation").click()
         expect(page.get_by_text("Observation recorded.")).to_be_visible()
 
-    expect(obs).to_have_count(1)
+    # A reading at the first device (monitoring, not the pre-dose check) and the 40-min BP,
+    # out of range: an alert on the board.
+    clock.shift(timedelta(minutes=5))
+    card.get_by_role("link", name=re.compile("Record vitals")).click()
+    record(0, "150", "95", "5", "none")
     record(40, "186", "96", "4", "moderate")
     expect(page.locator("#monitoring .badge.danger")).to_have_text("systolic 186 ≥ 180")
-
     page.goto(f"{demo_site}/dosing/board/")
     card = page.locator("article.chair-card").filter(has_text="Quinn Browserly")
-    alert = card.locator(".alert-list li")
-    expect(alert).to_have_count(1)
-    expect(alert).to_contain_text("systolic 186 ≥ 180")
-    expect(alert).to_contain_text("threshold 180")
+    expect(card).to_contain_text("Blood pressure at 40 minutes: 186/96")
+    expect(card.locator(".alert-list li")).to_contain_text("threshold 180")
 
-    # The board updates without a reload: a reading recorded elsewhere appears at the next poll.
-    from trellis.accounts.models import User
-    from trellis.dosing import services as dosing
-    from trellis.dosing.models import DosingSession
-
-    session = DosingSession.objects.get(patient=patient)
-    dosing.record_observation(
-        User.objects.get(username="nuria.nurse"),
-        session,
-        at=start + timedelta(minutes=100),
-        values={
-            "systolic": 132,
-            "diastolic": 82,
-            "heart_rate": 76,
-            "spo2": 97,
-            "moaas": 5,
-            "dissociation": "none",
-        },
-    )
-    expect(alert).to_have_count(0, timeout=25_000)
-    expect(card).to_contain_text("132/82")
-
-    # Last vitals, the clinician checks, discharge and signature.
+    # Two hours pass on the controlled clock; the last vitals, checks, discharge and signature.
+    clock.shift(timedelta(minutes=80))
     page.goto(session_url)
-    record(125, "126", "80", "5", "none")
+    record(118, "126", "80", "5", "none")
     checks = page.locator("form[action$='/checks/']")
     for label, value in (
         ("Sedation occurred", "yes"),
@@ -208,20 +217,36 @@ def test_nurse_runs_a_full_esketamine_session_with_one_bp_alert(
     release.get_by_label("After-care instructions given and explained").check()
     release.get_by_role("button", name="Discharge", exact=True).click()
     expect(page.get_by_text("Patient discharged.")).to_be_visible()
-    expect(page.locator("#rems")).to_contain_text("Due by")
     expect(page.locator("#rems .missing-list")).to_have_count(0)
     page.get_by_role("button", name="Sign the session record").click()
     expect(page.locator(".signed-note")).to_contain_text("This record cannot be edited")
     assert_accessible(page, "signed session page")
 
-    # The REMS form page and the forms-due list.
+    # The REMS form page: every field equals the session record (read straight from its rows).
+    from tests.dosing.rems_oracle import expected_rems_fields
+
+    from trellis.core import rems
+    from trellis.dosing.models import DosingSession
+
+    session = DosingSession.objects.get(patient=patient)
+    expected = rems.form_to_csv_row(rems.PatientMonitoringForm(**expected_rems_fields(session)))
     page.get_by_role("link", name="Open the form").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("REMS Patient Monitoring Form")
-    expect(page.locator("tr").filter(has_text="bp at 40 min")).to_contain_text("186/96")
+    for name in rems.CSV_COLUMNS:
+        cell = page.locator(f"tr[data-field='{name}'] td")
+        if name.startswith("vitals_acceptable"):
+            expect(cell).to_contain_text("Yes")
+            continue
+        expect(cell).to_have_text(re.compile("^" + re.escape(rems_display(expected[name]))))
+    expect(page.locator("tr[data-field='bp_before'] td")).to_have_text("128/80")
+    expect(page.locator("tr[data-field='total_monitoring_minutes'] td")).to_have_text(
+        str(expected["total_monitoring_minutes"])
+    )
+    expect(page.get_by_test_id("rems-status")).to_contain_text("Not yet submitted")
+    expect(page.locator(".rems-attestation")).to_contain_text("Priya")
     assert_accessible(page, "REMS form")
     page.goto(f"{demo_site}/dosing/rems/")
     expect(page.get_by_role("row").filter(has_text="Quinn Browserly")).to_be_visible()
-    assert_accessible(page, "REMS forms due")
 
 
 def test_board_fits_a_phone_screen(phone_page: Any, demo_site: str) -> None:

@@ -56,3 +56,42 @@ def test_facilitator_sees_first_names_only(page: Any, demo_site: str) -> None:
     for text in names.all_inner_texts():
         assert len(text.split()) == 1, text
     assert_accessible(page, "circle for the facilitator")
+
+
+def test_attendance_edits_never_lose_a_record(page: Any, demo_site: str) -> None:
+    """Issue 19: each meeting's form shows what is recorded; saving one meeting keeps every
+    other record, and re-saving a form unchanged changes nothing."""
+    sign_in(page, demo_site, "pat.peer")
+    page.get_by_role("link", name="Peer circles").first.click()
+    page.get_by_role("link", name="Tuesday evening circle (synthetic)").click()
+    forms = page.locator("form[data-meeting]")
+    assert forms.count() >= 2
+    first, second = forms.nth(0), forms.nth(1)
+    member_select = first.locator("select").first
+    member_id = member_select.get_attribute("name")
+    first.locator(f"select[name='{member_id}']").select_option("present")
+    first.get_by_role("button", name="Save attendance").click()
+    expect(page.get_by_role("status").or_(page.locator(".messages"))).to_contain_text(
+        re.compile(r"Attendance saved|Nothing changed")
+    )
+    attended = page.locator("tbody tr").first.locator("td").first.inner_text()
+
+    # Save the second meeting, changing someone else's mark or nothing at all.
+    second = page.locator("form[data-meeting]").nth(1)
+    other = second.locator("select").nth(1 if second.locator("select").count() > 1 else 0)
+    other.select_option("excused")
+    second.get_by_role("button", name="Save attendance").click()
+    first = page.locator("form[data-meeting]").nth(0)
+    # The first meeting still shows the recorded "present": nothing was lost.
+    expect(first.locator(f"select[name='{member_id}']")).to_have_value("present")
+    assert int(page.locator("tbody tr").first.locator("td").first.inner_text()) >= int(attended)
+
+    # Re-saving the first meeting as shown changes nothing.
+    first.get_by_role("button", name="Save attendance").click()
+    expect(
+        page.get_by_text("Nothing changed: the recorded attendance stays as it was.")
+    ).to_be_visible()
+    expect(
+        page.locator("form[data-meeting]").nth(0).locator(f"select[name='{member_id}']")
+    ).to_have_value("present")
+    assert_accessible(page, "attendance forms")

@@ -69,7 +69,7 @@ def test_esketamine_suicidal_refuses_dose_1_without_a_safety_plan(cast: Cast) ->
     blockers = services.first_dose_blockers(episode)
     if not any(b.startswith("safety_plan") for b in blockers):
         pytest.skip("a safety plan provider in this build reports one on file")
-    with pytest.raises(Conflict, match="safety_plan"):
+    with pytest.raises(Conflict, match="no written safety plan"):
         services.record_event(cast.nurse_a, episode, "dose_given", at=at(START, 15), index=1)
     assert not services.events_of(episode).filter(kind="dose_given").exists()
     assert Episode.objects.get(pk=episode.pk).phase == "preparing"
@@ -224,3 +224,14 @@ def test_board_filters_and_blockers(cast: Cast) -> None:
         board(cast.peer_a, cast.program_a)
     with pytest.raises(NotAllowed):
         board(cast.coordinator_b, cast.program_a)
+
+
+@pytest.mark.django_db
+def test_a_dose_out_of_order_is_refused_in_words_not_event_paths(cast: Cast) -> None:
+    """Issue 19: "events[5]: dose_given during referred" reached the page; now the refusal
+    says what to do and names no internal path."""
+    episode = open_course(cast)
+    with pytest.raises(Conflict) as err:
+        services.record_event(cast.nurse_a, episode, "dose_given", at=at(START, 12), index=2)
+    assert "events[" not in err.value.message
+    assert "finish screening and preparation first" in err.value.message

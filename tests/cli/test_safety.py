@@ -119,6 +119,7 @@ def discharge_input(**changes: Any) -> dict[str, Any]:
         "respiratory_depression_resolved": True,
         "open_adverse_events": 0,
         "ride_confirmed": True,
+        "bp_at_40_min": [148, 90],
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not ...}
@@ -143,6 +144,26 @@ def test_discharge_not_ready_lists_criteria(cli: Cli, tmp_path: Path) -> None:
     assert data["ready"] is False
     assert data["unmet"] == ["minimum_observation", "moaas", "open_adverse_events"]
     assert set(data["details"]) == set(data["unmet"])
+
+
+def test_discharge_esketamine_needs_bp_at_40_min(cli: Cli, tmp_path: Path) -> None:
+    data_in = discharge_input(bp_at_40_min=...)
+    result = cli("safety", "discharge", "--input", write(tmp_path, data_in), "--format", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["ready"] is False
+    assert data["unmet"] == ["bp_at_40_min"]
+    bad = cli(
+        "safety",
+        "discharge",
+        "--input",
+        write(tmp_path, discharge_input(bp_at_40_min=[150])),
+        "--format",
+        "json",
+    )
+    assert bad.code == 2
+    assert bad.out == ""
+    assert "bp_at_40_min" in bad.err
 
 
 def test_discharge_ketamine(cli: Cli, tmp_path: Path) -> None:

@@ -410,3 +410,26 @@ def test_unhashable_medicines_in_session_json_refused() -> None:
     with pytest.raises(InvalidInput) as info:
         SessionRecord.from_mapping(session_json(concomitant_medicines=[["opioids"]]))
     assert info.value.field == "concomitant_medicines"
+
+
+def test_certification_lifecycle_states() -> None:
+    """Issue 19: a certification can be renewed, suspended, expired or revoked; only a
+    current one lets a setting book or give esketamine (CLINICAL.md §4)."""
+    from trellis.core.rems import certification_status
+
+    d = date(2026, 1, 10)
+    assert certification_status(d, d) == "current"
+    assert certification_status(d, d - timedelta(days=1)) == "not_yet"
+    exp = date(2027, 1, 10)
+    assert certification_status(d, exp - timedelta(days=1), expires_on=exp) == "current"
+    assert certification_status(d, exp, expires_on=exp) == "expired"
+    assert certification_status(d, d + timedelta(days=5), suspended_on=d + timedelta(days=5)) == (
+        "suspended"
+    )
+    assert certification_status(d, d + timedelta(days=4), suspended_on=d + timedelta(days=5)) == (
+        "current"
+    )
+    assert certification_status(d, exp, expires_on=exp, suspended_on=d, revoked_on=d) == "revoked"
+    with pytest.raises(InvalidInput) as err:
+        certification_status(d, d, expires_on=d)
+    assert err.value.field == "expires_on"

@@ -35,6 +35,7 @@ def ready_esketamine(**changes: Any) -> DischargeInputs:
         respiratory_depression_resolved=True,
         open_adverse_events=0,
         ride_confirmed=True,
+        bp_at_40_min=(142, 88),
     )
     return replace(base, **changes)
 
@@ -99,6 +100,7 @@ def test_all_unmet_listed_in_stable_order() -> None:
         respiratory_depression_resolved=False,
         open_adverse_events=3,
         ride_confirmed=False,
+        bp_at_40_min=None,
     )
     assert unmet(worst) == list(DISCHARGE_CRITERIA)
 
@@ -208,6 +210,7 @@ def payload(**changes: Any) -> dict[str, Any]:
         "respiratory_depression_resolved": True,
         "open_adverse_events": 0,
         "ride_confirmed": True,
+        "bp_at_40_min": [140, 88],
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not ...}
@@ -273,3 +276,25 @@ def test_respiratory_depression_is_required_like_sedation_and_dissociation() -> 
         DischargeInputs.from_mapping(payload(respiratory_depression_resolved=False))
     )
     assert result.unmet == ("respiratory_depression_resolved",)
+
+
+def test_esketamine_without_bp_at_40_min_is_not_ready() -> None:
+    """Spravato label (CLINICAL.md §4): BP before, ~40 min after and before discharge."""
+    result = discharge_readiness(ready_esketamine(bp_at_40_min=None))
+    assert not result.ready
+    assert list(result.unmet) == ["bp_at_40_min"]
+    assert "40 min" in result.details[0]
+    # IV ketamine has no such label requirement.
+    assert discharge_readiness(ready_ketamine(bp_at_40_min=None)).ready
+
+
+def test_from_mapping_bp_at_40_min() -> None:
+    data = payload()
+    data.pop("bp_at_40_min", None)
+    assert discharge_readiness(DischargeInputs.from_mapping(data)).unmet == ("bp_at_40_min",)
+    assert discharge_readiness(
+        DischargeInputs.from_mapping({**data, "bp_at_40_min": [150, 90]})
+    ).ready
+    with pytest.raises(InvalidInput) as err:
+        DischargeInputs.from_mapping({**data, "bp_at_40_min": [90, 150]})
+    assert err.value.field == "bp_at_40_min"

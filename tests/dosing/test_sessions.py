@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from tests.dosing.conftest import open_course, predose_values
+from tests.dosing.rems_oracle import assert_form_matches_record
 from tests.support import Cast
 
 from trellis.care import services as care
@@ -36,6 +37,7 @@ def checked_session(
 def run_to_discharge(cast: Cast, session: Any, start: Any, *, spike: bool = False) -> Any:
     nurse = cast.nurse_a
     services.start_dose(nurse, session, lot_number="EK24A117", started_at=start)
+    services.record_device(nurse, session, at=start + 5 * M)
     for minute, sys_, moaas in (
         (15, 134, 4),
         (40, 186 if spike else 140, 4),
@@ -124,7 +126,33 @@ def test_a_blocked_dose_cannot_be_recorded_without_an_override(
     assert session.status == Status.MONITORING
     assert float(session.dose_mg) == 56.0  # the track's first dose
     assert session.devices == 2
-    assert len(session.device_times) == 2
+    # Only the first device is recorded at the start: the second when it is actually given.
+    assert len(session.device_times) == 1
+
+
+@pytest.mark.django_db
+def test_device_times_are_recorded_as_given_and_spaced_5_min(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """Spravato label (CLINICAL.md §4): 56 mg = 2 devices 5 min apart; each device's actual
+    time is recorded, the REMS total minutes count from the first device recorded."""
+    start = timezone.now() - 130 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    assert services.devices_pending(session) == 1
+    with pytest.raises(InvalidInput, match="5 min apart") as err:
+        services.record_device(cast.nurse_a, session, at=start + 3 * M)
+    assert err.value.field == "at"
+    with pytest.raises(InvalidInput, match="future"):
+        services.record_device(cast.nurse_a, session, at=timezone.now() + 10 * M)
+    assert "devices" in services.readiness(session, start + 125 * M).unmet
+    services.record_device(cast.nurse_a, session, at=start + 7 * M)
+    assert services.device_times_of(session) == [start, start + 7 * M]
+    assert session.stopped_at == start + 7 * M
+    with pytest.raises(InvalidInput, match="already recorded"):
+        services.record_device(cast.nurse_a, session, at=start + 14 * M)
+    assert services.devices_pending(session) == 0
 
 
 @pytest.mark.django_db
@@ -185,8 +213,9 @@ def test_a_first_dose_without_rems_enrolment_is_refused(
     with pytest.raises(Conflict, match="not enrolled"):
         services.start_session(cast.nurse_a, episode, chair=chair)
     # The care gate refuses the first dose too, whoever records it.
-    with pytest.raises(Conflict, match="rems_patient_enrolment"):
+    with pytest.raises(Conflict, match="not yet enrolled in the Spravato REMS") as err:
         care.record_event(cast.nurse_a, episode, "dose_given", at=timezone.now(), index=1)
+    assert "rems_patient_enrolment" not in err.value.message  # plain words, no internal key
 
 
 @pytest.mark.django_db
@@ -307,14 +336,65 @@ def test_a_rems_form_assembled_from_a_recorded_session_has_every_field(
 
 
 @pytest.mark.django_db
-def test_the_session_cannot_be_signed_while_a_rems_field_is_empty(
+def test_every_rems_field_comes_from_its_one_source(
     cast: Cast, ready_course: Any, prescriber: Any, chair: Any
 ) -> None:
+    """Issue 19: "BP before" is the pre-dose check's value even when a monitoring reading is
+    charted at the moment of the first device; total minutes count from the first device
+    recorded; every other field equals its source row."""
+    start = timezone.now() - 140 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK9", started_at=start)
+    services.record_observation(
+        cast.nurse_a, session, at=start, values={"systolic": 150, "diastolic": 95, "spo2": 97}
+    )
+    services.record_device(cast.nurse_a, session, at=start + 6 * M)
+    for minute, sys_ in ((38, 152), (44, 149), (118, 131)):
+        services.record_observation(
+            cast.nurse_a,
+            session,
+            at=start + minute * M,
+            values={"systolic": sys_, "diastolic": 84, "spo2": 97, "moaas": 5},
+        )
+    services.record_checks(
+        cast.nurse_a,
+        session,
+        {
+            "sedation": False,
+            "dissociation": True,
+            "dissociation_resolved": True,
+            "respiratory_depression": False,
+        },
+        at=start + 122 * M,
+    )
+    services.discharge(
+        cast.nurse_a,
+        session,
+        released_to="Friend",
+        instructions_given=True,
+        language="en",
+        at=start + 131 * M,
+    )
+    form = services.form_from_json(services.rems_form_of(session).data)
+    assert form.bp_before == (128, 80)  # the pre-dose check, not the 150/95 at the first device
+    assert form.total_monitoring_minutes == 131
+    assert form.bp_at_40_min == (152, 84)
+    assert_form_matches_record(form, session)
+
+
+@pytest.mark.django_db
+def test_esketamine_discharge_needs_the_40_minute_blood_pressure(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """Spravato label (CLINICAL.md §4): BP ~40 min after dosing is a discharge criterion,
+    not only a REMS field: without it the patient is not ready and nothing is signed."""
     start = timezone.now() - 130 * M
     session = checked_session(cast, ready_course, prescriber, chair, start)
     services.sign_off_predose(prescriber, session)
     services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
-    # No reading near 40 min: the form's "BP at 40 min" stays empty.
+    services.record_device(cast.nurse_a, session, at=start + 5 * M)
+    # No reading near 40 min (30–50 min after the first device).
     for minute in (10, 100, 120):
         services.record_observation(
             cast.nurse_a,
@@ -327,13 +407,25 @@ def test_the_session_cannot_be_signed_while_a_rems_field_is_empty(
         session,
         {"sedation": False, "dissociation": False, "respiratory_depression": False},
     )
+    assert services.readiness(session).unmet == ("bp_at_40_min",)
+    with pytest.raises(Conflict, match="40 min"):
+        services.discharge(
+            cast.nurse_a, session, released_to="Friend", instructions_given=True, language="en"
+        )
+    assert services.discharge_of(session) is None
+    with pytest.raises(Conflict, match="not been discharged"):
+        services.sign_session(cast.nurse_a, session)
+    services.record_observation(
+        cast.nurse_a,
+        session,
+        at=start + 42 * M,
+        values={"systolic": 146, "diastolic": 88},
+    )
     services.discharge(
         cast.nurse_a, session, released_to="Friend", instructions_given=True, language="en"
     )
-    assert services.rems_form_of(session).missing == ["bp_at_40_min"]
-    with pytest.raises(Conflict, match="bp_at_40_min"):
-        services.sign_session(cast.nurse_a, session)
-    assert not DosingSession.objects.get(pk=session.pk).is_signed
+    form = services.form_from_json(services.rems_form_of(session).data)
+    assert form.bp_at_40_min == (146, 88)
 
 
 @pytest.mark.django_db
@@ -426,9 +518,100 @@ def test_rems_exports_csv_and_a_pdf_that_parses(
     assert values.endswith(",Y")
     from trellis.dosing.pdf import text_pdf
 
-    body = pdf_text(text_pdf(services.rems_lines(row, synthetic=True)))
-    assert "lot number: EK24A117" in body
+    prescriber_name = services.form_prescriber(session)
+    assert prescriber_name == "Pia Prescriber"
+    body = pdf_text(text_pdf(services.rems_lines(row, synthetic=True, prescriber=prescriber_name)))
+    # Laid out like the Patient Monitoring Form: sections and labels, never field keys.
+    assert "Lot number: EK24A117" in body
+    assert "Patient and healthcare setting" in body
+    assert "Benzodiazepines: [X] Yes   [ ] No" in body
+    assert "Opioids: [ ] Yes   [X] No" in body
+    assert "Before treatment: 128/80" in body
     assert "SYNTHETIC DEMO DATA" in body
+    for key in rems.CSV_COLUMNS:
+        if "_" in key:
+            assert key not in body, key
+    # The prescriber's signature block and the submission status.
+    assert "Prescriber name: Pia Prescriber" in body
+    assert "Signature: ____" in body
+    assert f"Not yet submitted; due {row.due_on.isoformat()}" in body
+    late = pdf_text(text_pdf(services.rems_lines(row, True, today=row.due_on + timedelta(days=2))))
+    assert f"OVERDUE: due {row.due_on.isoformat()} (2 day(s) late)" in late
+    assert "NOT SUBMITTED - OVERDUE" in late
+
+
+@pytest.mark.django_db
+def test_the_board_prompts_for_the_40_minute_blood_pressure(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """Spravato label (CLINICAL.md §4): the board says when the 40-min BP is due (30–50 min
+    after the first device), when it was missed, and what it was once taken."""
+    start = timezone.now() - 35 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+
+    def prompt(now: Any) -> Any:
+        (row,) = services.board(cast.nurse_a, cast.program_a, now)
+        return row.bp40
+
+    assert prompt(start + 20 * M).state == "upcoming"
+    assert prompt(start + 35 * M).state == "due"
+    assert prompt(start + 55 * M).state == "missed"
+    (row,) = services.board(cast.nurse_a, cast.program_a, start + 35 * M)
+    assert row.devices_pending == 1
+    services.record_observation(
+        cast.nurse_a, session, at=start + 34 * M, values={"systolic": 150, "diastolic": 90}
+    )
+    taken = prompt(start + 35 * M)
+    assert taken.state == "taken"
+    assert taken.reading == (150, 90)
+
+
+@pytest.mark.django_db
+def test_a_certification_not_current_blocks_esketamine_dosing(
+    cast: Cast, ready_course: Any, prescriber: Any, chair: Any
+) -> None:
+    """Issue 19 (CLINICAL.md §4): a suspended, expired or revoked setting certification
+    blocks opening a session and giving the dose; reinstating or renewing lifts the block."""
+    today = timezone.localdate()
+    start = timezone.now() - 10 * M
+    session = checked_session(cast, ready_course, prescriber, chair, start)
+    services.sign_off_predose(prescriber, session)
+    with pytest.raises(InvalidInput, match="reason"):
+        services.change_certification(cast.admin_a, cast.program_a, "suspend")
+    with pytest.raises(NotAllowed):
+        services.change_certification(cast.nurse_a, cast.program_a, "suspend", reason="x")
+    services.change_certification(
+        cast.admin_a, cast.program_a, "suspend", reason="Pulse oximeter failed audit"
+    )
+    assert not services.setting_certified(cast.program_a)
+    with pytest.raises(Conflict, match="suspended"):
+        services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    assert dose_events(ready_course) == 0
+    services.change_certification(cast.admin_a, cast.program_a, "reinstate")
+    assert services.setting_certified(cast.program_a)
+
+    services.change_certification(cast.admin_a, cast.program_a, "expire", on=today)
+    assert services.certification_state(services.latest_certification(cast.program_a)) == (
+        "expired"
+    )
+    with pytest.raises(Conflict, match="expired"):
+        services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    services.renew_certification(
+        cast.admin_a, cast.program_a, certified_on=today, expires_on=today + 365 * 24 * 60 * M
+    )
+    assert services.setting_certified(cast.program_a)
+    services.change_certification(
+        cast.admin_a, cast.program_a, "revoke", reason="Setting closed (synthetic)"
+    )
+    with pytest.raises(Conflict, match="revoked"):
+        services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    with pytest.raises(Conflict, match="revoked"):
+        services.change_certification(cast.admin_a, cast.program_a, "reinstate")
+    DosingSession.objects.filter(pk=session.pk).delete()
+    with pytest.raises(Conflict, match="revoked"):
+        services.start_session(cast.nurse_a, ready_course, chair=chair)
 
 
 @pytest.mark.django_db
@@ -473,6 +656,7 @@ def test_unresolved_respiratory_depression_blocks_discharge(
     session = checked_session(cast, ready_course, prescriber, chair, start)
     services.sign_off_predose(prescriber, session)
     services.start_dose(cast.nurse_a, session, lot_number="EK1", started_at=start)
+    services.record_device(cast.nurse_a, session, at=start + 5 * M)
     for minute in (40, 121):
         services.record_observation(
             cast.nurse_a,

@@ -6,12 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from tests.dosing.conftest import predose_values
 from tests.dosing.test_sessions import run_to_discharge
 from tests.support import Cast, sign_in
 
+from trellis.core.errors import Conflict
 from trellis.dosing import services
 from trellis.dosing.models import DosingSession
 
@@ -192,6 +194,26 @@ def test_settings_page_records_certification_and_validates_thresholds(
     )
     assert response.status_code == 302
     assert services.setting_certified(cast.program_a)
+    # Issue 19: the lifecycle from the page; a suspension without a reason is refused.
+    response = client.post(
+        reverse("dosing:settings"), {"change-cert": "1", "change-change": "suspend"}
+    )
+    assert response.status_code == 400
+    assert services.setting_certified(cast.program_a)
+    response = client.post(
+        reverse("dosing:settings"),
+        {"change-cert": "1", "change-change": "suspend", "change-reason": "Oximeter audit"},
+    )
+    assert response.status_code == 302
+    assert not services.setting_certified(cast.program_a)
+    page = client.get(reverse("dosing:settings")).content.decode()
+    assert "suspended" in page
+    assert "Oximeter audit" in page
+    response = client.post(
+        reverse("dosing:settings"), {"renew": "1", "renew-certified_on": "2026-02-01"}
+    )
+    assert response.status_code == 302
+    assert services.setting_certified(cast.program_a)
 
 
 @pytest.mark.django_db
@@ -232,3 +254,95 @@ def test_vital_signs_on_the_form_take_ascii_digits_only(
     assert response.status_code == 400
     assert "Enter a whole number from 40 to 300 mmHg." in response.content.decode()
     assert DosingSession.objects.get(pk=session.pk).predose == {}
+
+
+def test_first_dose_prerequisites_are_said_at_the_door_in_plain_words(
+    client: Any, cast: Cast, prescriber: Any, chair: Any
+) -> None:
+    """Issue 19: with first-dose blockers open (no safety plan, preparation not done, not
+    enrolled) the start page lists them in plain words with links, and no session opens; no
+    internal key or field path is shown."""
+    from tests.dosing.conftest import certify
+
+    from trellis.care import services as care
+
+    certify(cast)
+    today = timezone.localdate()
+    episode = care.start_episode(
+        cast.coordinator_a,
+        cast.patient_a,
+        protocol_id="esketamine-trd",
+        referred_on=today - timedelta(days=3),
+        start_date=today - timedelta(days=2),
+    )
+    sign_in(client, cast.nurse_a)
+    url = reverse("dosing:start", args=[cast.patient_a.pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="prerequisites"' in page
+    assert "Screening has not been recorded." in page
+    assert reverse("care:episode", args=[episode.pk]) in page
+    for internal in ("rems_patient_enrolment", "safety_plan:", "events[", "preparation:"):
+        assert internal not in page
+    response = client.post(url, {"chair": chair.pk})
+    assert response.status_code == 400
+    assert "Screening has not been recorded." in response.content.decode()
+    from tests.dosing.conftest import enrol
+
+    enrol(cast)
+    with pytest.raises(Conflict, match="no session is opened") as err:
+        services.start_session(cast.nurse_a, episode, chair=chair)
+    assert "Screening has not been recorded." in err.value.message
+    assert not DosingSession.objects.filter(episode=episode).exists()
+
+
+@pytest.mark.django_db
+def test_an_overdue_rems_form_shows_on_the_form_and_the_submitters_home(
+    client: Any,
+    cast: Cast,
+    ready_course: Any,
+    prescriber: Any,
+    chair: Any,
+    request_cleanup: list[Any],
+) -> None:
+    """Issue 19: past the 7-day deadline (CLINICAL.md §4) the form says it is overdue and the
+    home page of whoever must submit it (the monitoring nurse, the program's coordinators)
+    carries a card; a nurse with no part in the session sees none."""
+    from trellis.accounts.models import Role
+    from trellis.accounts.services import create_staff
+
+    start = timezone.now() - timedelta(minutes=130)
+    session = services.start_session(cast.nurse_a, ready_course, chair=chair)
+    services.record_predose(
+        cast.nurse_a, session, predose_values(start), now=start - timedelta(minutes=10)
+    )
+    services.sign_off_predose(prescriber, session)
+    run_to_discharge(cast, session, start)
+    other = create_staff(
+        username="otto", password="x" * 12, program=cast.program_a, roles=[Role.NURSE]
+    )
+    assert services.overdue_rems_forms(cast.nurse_a, cast.program_a) == []
+    traveller = time_machine.travel(timezone.now() + timedelta(days=9))
+    traveller.start()
+    request_cleanup.append(traveller.stop)
+    assert [r.session_id for r in services.overdue_rems_forms(cast.nurse_a, cast.program_a)] == [
+        session.pk
+    ]
+    assert services.overdue_rems_forms(other, cast.program_a) == []
+    assert len(services.overdue_rems_forms(cast.coordinator_a, cast.program_a)) == 1
+    sign_in(client, cast.nurse_a)
+    home = client.get("/").content.decode()
+    assert "REMS forms overdue" in home
+    page = client.get(reverse("dosing:rems_form", args=[session.pk])).content.decode()
+    assert "Overdue: due" in page
+    assert "Prescriber attestation" in page
+    assert "Pia Prescriber" in page
+    sign_in(client, other)
+    assert "REMS forms overdue" not in client.get("/").content.decode()
+
+
+@pytest.fixture
+def request_cleanup() -> Any:
+    stops: list[Any] = []
+    yield stops
+    for stop in stops:
+        stop()

@@ -41,7 +41,7 @@ def _suicidal_track_refuses_dose_1_without_a_complete_safety_plan(cast: Cast) ->
 def test_dose_1_waits_for_the_plan_then_goes_ahead(cast: Cast) -> None:
     episode = ready_episode(cast)
     dose_at = at(timezone.localdate() - timedelta(days=5))
-    with pytest.raises(Conflict, match="safety_plan"):
+    with pytest.raises(Conflict, match="no written safety plan"):
         care.record_event(cast.nurse_a, episode, "dose_given", at=dose_at, index=1)
     services.save_safety_plan(cast.therapist_a, cast.patient_a, PLAN)
     care.record_event(cast.nurse_a, episode, "dose_given", at=dose_at, index=1)

@@ -186,6 +186,9 @@ def test_send_link_now_respects_consent_and_shows_the_link(client: Any, cast: Ca
     url = f"/measures/patients/{cast.patient_a.pk}/send-link/"
     body = client.post(url).content.decode()
     assert "Not sent" in body
+    # Issue 19: it says why, channel by channel (the cast's patient has a phone, no consent).
+    assert "Text message: the patient has not consented to reminders by text." in body
+    assert "E-mail: " in body
     assert "/c/" in body
     assert not OutboxMessage.objects.exists()
     add_consent(cast.nurse_a, cast.patient_a, kind="reminders_sms", given_on=days_ago(1))

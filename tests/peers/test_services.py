@@ -221,3 +221,46 @@ def test_mentor_needs_finished_course_opt_in_and_training(cast: Cast) -> None:
         services.log_contact(cast.coordinator_a, pairing, today(), "phone", 0)
     assert err.value.field == "minutes"
     assert services.connection(mentees[2], today()).mentor_contacts == 1
+
+
+def test_attendance_is_never_silently_overwritten(cast: Cast) -> None:
+    """Issue 19: saving one meeting erased an earlier "present". Only changes are saved, each
+    audited with old and new value; a stale page saves nothing; a blank never erases."""
+
+    c = make_circle(cast)
+    a = due_patient(cast, "Ana")
+    b = due_patient(cast, "Bea")
+    ma = services.join_circle(cast.coordinator_a, c, a, c.start_date)
+    mb = services.join_circle(cast.coordinator_a, c, b, c.start_date)
+    past = [x for x in Meeting.objects.filter(circle=c) if x.date <= today()]
+    services.record_attendance(cast.peer_a, c, past[0].pk, {ma.pk: "present", mb.pk: "present"})
+    services.record_attendance(
+        cast.peer_a, c, past[1].pk, {ma.pk: "present"}, shown={ma.pk: "", mb.pk: ""}
+    )
+    assert services.connection(a, today()).attended == 2
+    # Re-saving meeting 1 as shown changes nothing and writes no audit row.
+    before = AuditEvent.objects.filter(object_type="peers.attendance").count()
+    changed = services.record_attendance(
+        cast.peer_a,
+        c,
+        past[0].pk,
+        {ma.pk: "present", mb.pk: "present"},
+        shown={ma.pk: "present", mb.pk: "present"},
+    )
+    assert changed == []
+    assert AuditEvent.objects.filter(object_type="peers.attendance").count() == before
+    # A page opened before someone else's change saves nothing.
+    with pytest.raises(Conflict):
+        services.record_attendance(
+            cast.peer_a, c, past[0].pk, {mb.pk: "absent"}, shown={ma.pk: "", mb.pk: "present"}
+        )
+    # A real change is saved alone and audited with what it replaced.
+    changed = services.record_attendance(
+        cast.peer_a, c, past[0].pk, {mb.pk: "excused"}, shown={ma.pk: "present", mb.pk: "present"}
+    )
+    assert [r.membership_id for r in changed] == [mb.pk]
+    event = AuditEvent.objects.filter(object_type="peers.attendance").latest("pk")
+    assert event.detail["from"] == "present"
+    assert event.detail["to"] == "excused"
+    assert services.connection(a, today()).attended == 2
+    assert services.connection(b, today()).attended == 0

@@ -15,6 +15,12 @@ class AccessConfig(AppConfig):
 
         if access_panel not in CHART_PANELS:
             CHART_PANELS.append(access_panel)
+        from trellis.access.services import prior_auth_board_note, prior_auth_board_notes
+        from trellis.care.services import BOARD_NOTE_BATCH_PROVIDERS, BOARD_NOTE_PROVIDERS
+
+        if prior_auth_board_note not in BOARD_NOTE_PROVIDERS:
+            BOARD_NOTE_PROVIDERS.append(prior_auth_board_note)
+        BOARD_NOTE_BATCH_PROVIDERS[prior_auth_board_note] = prior_auth_board_notes
         nav_item(_("Equity"), "access:equity", EQUITY_ROLES, order=70)
         nav_item(_("Sliding fees"), "access:schedule", SCHEDULE_ROLES, order=71)
         nav_item(_("Prices"), "access:prices", SCHEDULE_ROLES, order=72)

@@ -172,8 +172,6 @@ def seed_access(ctx: DemoContext) -> None:
                     prior_auth_decided_on=decided if approved else None,
                     prior_auth_expires_on=decided + timedelta(days=180) if approved else None,
                 )
-        if drug == "esketamine":
-            kwargs["rems_enrolled_on"] = ctx.today - timedelta(days=35 + i)
         services.record_coverage(coordinator, patient, today=ctx.today, **kwargs)
         covered += 1
     if assessed:

@@ -292,12 +292,6 @@ class CoverageForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    rems_enrolled_on = forms.DateField(
-        label=_("Spravato REMS patient enrolment noted on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Esketamine only. The REMS record itself is kept in dosing."),
-    )
     covered_percent = forms.IntegerField(
         label=_("Plan pays (% after deductible)"),
         required=False,
@@ -354,7 +348,6 @@ class CoverageForm(forms.Form):
             "prior_auth_requested_on": d.get("prior_auth_requested_on"),
             "prior_auth_decided_on": d.get("prior_auth_decided_on"),
             "prior_auth_expires_on": d.get("prior_auth_expires_on"),
-            "rems_enrolled_on": d.get("rems_enrolled_on"),
             "percent_covered": percents,
             "deductible_remaining": Decimal(0) if uninsured else d["deductible_remaining"],
             "out_of_pocket_max_remaining": None
@@ -387,11 +380,20 @@ class CostForm(forms.Form):
         choices=[("", _("Higher label dose (estimate)")), ("56", "56 mg"), ("84", "84 mg")],
     )
 
-    def __init__(self, *args: Any, has_episode: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, has_episode: bool = False, program: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         first = (
             [("", _("The active course's plan"))] if has_episode else [("", _("Choose a track"))]
         )
+        # The program's tracks (its library: packaged and its own adapted copies, issue 19).
+        if program is not None:
+            from trellis.care.services import enabled_protocols
+
+            tracks = enabled_protocols(program)
+        else:
+            tracks = list(list_protocols())
         self.fields["protocol"].choices = first + [  # type: ignore[attr-defined]
-            (p.id, p.title) for p in list_protocols()
+            (p.id, p.title) for p in tracks
         ]

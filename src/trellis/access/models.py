@@ -148,7 +148,8 @@ class FeeAssessment(models.Model):
 class Coverage(models.Model):
     """A patient's coverage as recorded on a date (the latest row is the current one).
 
-    REMS patient enrolment is only *noted* here: the dosing app owns the REMS records.
+    REMS patient enrolment is not kept here: the dosing app's enrolment is its one source,
+    read by dosing and by the coverage page (issue 19).
     """
 
     PATIENT_DATA = True
@@ -170,7 +171,6 @@ class Coverage(models.Model):
     prior_auth_expires_on = models.DateField(
         _("prior authorisation expires"), null=True, blank=True
     )
-    rems_enrolled_on = models.DateField(_("REMS patient enrolment noted"), null=True, blank=True)
     # Terms for the cost estimate (trellis.core.cost.make_coverage): item -> percent / "copay".
     percent_covered = models.JSONField(default=dict, blank=True)
     copay = models.JSONField(default=dict, blank=True)

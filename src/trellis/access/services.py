@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trellis.access.models import (
     AccessSettings,
@@ -53,7 +54,7 @@ from trellis.core.access_rules import billed_sessions, episode_funnel, omb_categ
 from trellis.core.errors import InvalidInput, NotAllowed
 from trellis.core.pathway import plan as plan_pathway
 from trellis.core.pathway import validate_adaptations
-from trellis.core.protocols import Protocol, load_protocol
+from trellis.core.protocols import Protocol
 from trellis.patients.models import Patient
 
 # Who records fee assessments and coverage (issue 6: "a coordinator records…").
@@ -373,7 +374,6 @@ def record_coverage(
     prior_auth_requested_on: date | None = None,
     prior_auth_decided_on: date | None = None,
     prior_auth_expires_on: date | None = None,
-    rems_enrolled_on: date | None = None,
     percent_covered: Mapping[str, object] | None = None,
     copay: Mapping[str, object] | None = None,
     deductible_remaining: object = 0,
@@ -412,7 +412,6 @@ def record_coverage(
     for name, value in (
         ("prior_auth_requested_on", prior_auth_requested_on),
         ("prior_auth_decided_on", prior_auth_decided_on),
-        ("rems_enrolled_on", rems_enrolled_on),
     ):
         if value is not None and value > today:
             raise InvalidInput(name, "cannot be in the future")
@@ -444,7 +443,6 @@ def record_coverage(
         prior_auth_requested_on=prior_auth_requested_on,
         prior_auth_decided_on=prior_auth_decided_on,
         prior_auth_expires_on=prior_auth_expires_on,
-        rems_enrolled_on=rems_enrolled_on,
         percent_covered=dict(terms.percent_covered),
         copay={k: f"{v:.2f}" for k, v in terms.copay.items()},
         deductible_remaining=terms.deductible_remaining,
@@ -465,7 +463,8 @@ def record_coverage(
 
 def rems_enrolment_on_file(user: Any, patient: Patient) -> Any | None:
     """The patient's Spravato REMS enrolment as the dosing app records it (it owns the REMS
-    records), or None; the coverage page shows it beside the enrolment noted here."""
+    records: the one source of REMS patient enrolment, read by dosing and by coverage), or
+    None."""
     try:
         from trellis.dosing import services as dosing
     except ImportError:  # pragma: no cover - the dosing app is part of Trellis
@@ -512,6 +511,11 @@ class CostEstimate:
     prices_version: int
     checklist: core_cost.CoverageChecklist
     computed_on: date
+    #: "pending" or "denied" while the esketamine prior authorisation is not approved: then
+    #: ``cost`` is the self-pay figure (the plan pays nothing yet) and ``if_approved`` what the
+    #: patient would pay once it is approved (pending only). Issue 19.
+    prior_auth: str = ""
+    if_approved: core_cost.CourseCost | None = None
 
     @property
     def savings_eligible(self) -> bool:
@@ -586,7 +590,8 @@ def estimate_course_cost(
     today = _today()
     activities: list[tuple[str, str]]
     if protocol_id:
-        protocol = load_protocol(protocol_id, field="protocol")
+        # The program's own adapted tracks too (issue 19), not only the packaged ones.
+        protocol = care.resolve_protocol(patient.program, protocol_id)
         adapt = validate_adaptations(adaptations)
         planned = plan_pathway(protocol, start or today, adapt)
         activities = [(a.kind, a.name) for a in planned.activities]
@@ -619,6 +624,15 @@ def estimate_course_cost(
         core_coverage(coverage),
         None if fee is None else core_fee(fee),
     )
+    prior_auth = prior_auth_hold(coverage, protocol)
+    if_approved = None
+    if prior_auth:
+        # Until the payer approves, the plan pays nothing: the estimate is self-pay, with the
+        # covered figure beside it "if approved" (never counted as if it were certain).
+        if_approved = result if prior_auth == PriorAuth.PENDING else None
+        result = core_cost.course_cost(
+            billed.sessions, prices.prices, None, None if fee is None else core_fee(fee)
+        )
     payer = coverage.payer if coverage is not None else "uninsured"
     record(
         action=Action.VIEW,
@@ -643,6 +657,41 @@ def estimate_course_cost(
         prices_version=prices.version,
         checklist=payer_checklist(payer, protocol),
         computed_on=today,
+        prior_auth=prior_auth,
+        if_approved=if_approved,
+    )
+
+
+def prior_auth_hold(coverage: Coverage | None, protocol: Protocol) -> str:
+    """``"pending"`` or ``"denied"`` when the current coverage's prior authorisation for an
+    esketamine track is not approved (the coverage form records it for esketamine); ``""``
+    otherwise (approved, not needed, self-pay, or not an esketamine track)."""
+    if coverage is None or protocol.drug != "esketamine":
+        return ""
+    if coverage.prior_auth_status in (PriorAuth.PENDING, PriorAuth.DENIED):
+        return str(coverage.prior_auth_status)
+    return ""
+
+
+def prior_auth_blocks(episode: Any) -> str:
+    """Why the course cannot be booked for its payer (issue 19): ``""`` when it can. A pending
+    or denied prior authorisation recorded on the patient's current coverage means this payer
+    requires one and has not given it: esketamine is not booked until it is approved."""
+    from trellis.care import services as care
+
+    protocol = care.protocol_of(episode)
+    coverage = (
+        Coverage.objects.filter(patient_id=episode.patient_id)
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+    hold = prior_auth_hold(coverage, protocol)
+    if not hold:
+        return ""
+    return (
+        "prior authorisation pending with the payer"
+        if hold == PriorAuth.PENDING
+        else "prior authorisation denied by the payer"
     )
 
 
@@ -867,3 +916,35 @@ def equity_csv(
         detail={"as_of": as_of.isoformat(), "synthetic": program.is_synthetic},
     )
     return text
+
+
+def prior_auth_board_note(episode: Any) -> str | None:
+    """The pathway board's note on a course whose prior authorisation is pending or denied."""
+    return prior_auth_board_notes([episode]).get(episode.pk)
+
+
+def prior_auth_board_notes(episodes: list[Any]) -> dict[Any, str | None]:
+    """:func:`prior_auth_board_note` of every episode in one coverage query (its batch twin)."""
+    from trellis.care import services as care
+
+    latest: dict[Any, Coverage] = {}
+    for row in Coverage.objects.filter(patient_id__in={e.patient_id for e in episodes}).order_by(
+        "recorded_at", "pk"
+    ):
+        latest[row.patient_id] = row
+    out: dict[Any, str | None] = {}
+    for e in episodes:
+        coverage = latest.get(e.patient_id)
+        hold = (
+            prior_auth_hold(coverage, care.protocol_of(e))
+            if coverage is not None and coverage.prior_auth_status in ("pending", "denied")
+            else ""
+        )
+        out[e.pk] = (
+            str(_("Prior authorisation pending: not booked until approved"))
+            if hold == PriorAuth.PENDING
+            else str(_("Prior authorisation denied: not booked"))
+            if hold == PriorAuth.DENIED
+            else None
+        )
+    return out

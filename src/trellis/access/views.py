@@ -108,7 +108,6 @@ def coverage(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
             "prior_auth_requested_on": current.prior_auth_requested_on,
             "prior_auth_decided_on": current.prior_auth_decided_on,
             "prior_auth_expires_on": current.prior_auth_expires_on,
-            "rems_enrolled_on": current.rems_enrolled_on,
             "covered_percent": next(iter(current.percent_covered.values()), None),
             "covers_ketamine_iv": "ketamine_iv" in current.percent_covered,
             "deductible_remaining": current.deductible_remaining,
@@ -163,7 +162,7 @@ def _estimate(
     request: TrellisRequest, patient: Patient
 ) -> tuple[CostForm, services.CostEstimate | None, str | None]:
     has_episode = _has_episode(request, patient)
-    form = CostForm(request.GET or None, has_episode=has_episode)
+    form = CostForm(request.GET or None, has_episode=has_episode, program=patient.program)
     if request.GET and not form.is_valid():
         return form, None, None
     data = form.cleaned_data if request.GET else {}

@@ -544,12 +544,14 @@ def _open_activities(episode: Episode, taken: set[int]) -> dict[str, list[CareAc
 
 
 def _may_book_drug(program: Any, episode: Any, on: Any) -> bool:
-    """Esketamine is booked only in a REMS-certified outpatient setting (CLINICAL.md §4)."""
+    """Esketamine is booked only in a REMS-certified outpatient setting (CLINICAL.md §4), and
+    only once a prior authorisation the payer requires is approved (issue 19)."""
     if care.protocol_of(episode).drug != "esketamine":
         return True
+    from trellis.access.services import prior_auth_blocks
     from trellis.dosing.services import setting_certified
 
-    return bool(setting_certified(program, on))
+    return bool(setting_certified(program, on)) and not prior_auth_blocks(episode)
 
 
 def build_instance(
@@ -930,6 +932,14 @@ def accept(
         episode = episodes[pid]
         key = f"{a['kind']}#{a['index']}"
         start = _aware(program, datetime.fromisoformat(a["start"]))
+        if a["kind"] == "dose" and not _may_book_drug(program, episode, start.date()):
+            # Re-checked at booking: the certification may have lapsed since the proposal.
+            raise Conflict(
+                _(
+                    "Esketamine cannot be booked: this setting's Spravato REMS certification "
+                    "is not current. Nothing was booked."
+                )
+            )
         end = start + timedelta(minutes=_durations(proposal, pid)[a["kind"]])
         room = _resolve_room(program, a["room"])
         staff = _resolve_staff(program, (a.get("staff") or [None])[0])

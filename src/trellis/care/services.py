@@ -311,9 +311,11 @@ def record_event(
     if at > timezone.now() + FUTURE_TOLERANCE:
         raise InvalidInput("at", "cannot be in the future: record what has happened")
     if kind == "dose_given" and index == 1:
-        blockers = first_dose_blockers(episode)
-        if blockers:
-            raise Conflict("The first dose cannot be given yet: " + "; ".join(blockers))
+        prerequisites = first_dose_prerequisites(episode)
+        if prerequisites:
+            raise Conflict(
+                "The first dose cannot be given yet. " + " ".join(b.text for b in prerequisites)
+            )
     if (
         kind == "maintenance_dose"
         and CareActivity.objects.filter(
@@ -324,7 +326,17 @@ def record_event(
         blockers = redose_blockers(episode, note)
         if blockers:
             raise Conflict("A re-dose cannot be given yet: " + "; ".join(blockers))
-    event = _append_event(user, episode, kind, at, index=index, outcome=outcome, note=note)
+    try:
+        event = _append_event(user, episode, kind, at, index=index, outcome=outcome, note=note)
+    except InvalidInput as exc:
+        if kind in ("dose_given", "maintenance_dose") and exc.field.startswith("events["):
+            # The course's order refuses a dose now: say so in words, not as an event path.
+            raise Conflict(
+                "This dose does not fit the course's order (screening, then preparation, then "
+                f"doses; the course is now in its {episode.get_phase_display()} phase): finish "
+                "screening and preparation first, and check the time of the dose."
+            ) from exc
+        raise
     name = EVENT_COMPLETES.get(kind)
     if name and index is not None:
         CareActivity.objects.filter(
@@ -459,6 +471,52 @@ def first_dose_blockers(episode: Episode) -> list[str]:
     if latest_screening(episode) is None:
         return [NOT_SCREENED]
     return _first_dose_blockers(episode, protocol_of(episode), first_dose_facts(episode))
+
+
+#: What each first-dose blocker means, in plain words for the people who must fix it (issue 19:
+#: never an internal key or field path). Keys are those of ``screening.first_dose_blockers``.
+_PLAIN_REQUIREMENT = {
+    "rems_patient_enrolment": "The patient is not yet enrolled in the Spravato REMS.",
+    "safety_plan": "There is no written safety plan on file.",
+    "part2_consent": "The patient has not given consent for substance-use records (Part 2).",
+    "mood_stabiliser_documented": "No mood stabiliser is documented.",
+    "consent_to_touch_documented": "Consent to touch has not been discussed and documented.",
+}
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """One open first-dose prerequisite: its key (for links) and what is missing, in words."""
+
+    key: str
+    text: str
+
+
+def plain_prerequisites(blockers: list[str]) -> list[Prerequisite]:
+    """``first_dose_blockers`` in plain words (issue 19: what is missing, no internal keys)."""
+    out: list[Prerequisite] = []
+    for blocker in blockers:
+        key, _sep, rest = blocker.partition(": ")
+        if key == "screening":
+            text = (
+                "Screening has not been recorded."
+                if "not yet recorded" in rest
+                else "The screening needs a prescriber's review."
+                if "review" in rest
+                else "The screening excluded this track."
+            )
+        elif key == "preparation":
+            done, _of, needed = rest.partition(" of ")
+            text = f"Preparation sessions: {done} of {needed.split(' ')[0]} done."
+        else:
+            text = _PLAIN_REQUIREMENT.get(key, rest)
+        out.append(Prerequisite(key, text))
+    return out
+
+
+def first_dose_prerequisites(episode: Episode) -> list[Prerequisite]:
+    """What still blocks dose 1, in plain words (empty once the gate is open)."""
+    return plain_prerequisites(first_dose_blockers(episode))
 
 
 def _first_dose_blockers(

@@ -71,6 +71,10 @@ class BpReading:
 class SessionRecord:
     """What was recorded during one esketamine session (``None`` = not recorded).
 
+    ``predose_bp`` is the blood pressure of the pre-dose check: when given it is the form's
+    "BP before", whatever monitoring readings say (its one source; a reading taken at the
+    moment of the first device is monitoring, not the pre-dose check). Without it "BP before"
+    is the last of ``bp_readings`` at or before the first device.
     ``concomitant_medicines`` is the set of classes taken (see
     :data:`~trellis.core.safety.predose.MEDICINE_CLASSES`); ``None`` means "not re-entered
     this session" and lets the previous form's answers carry over. ``adverse_events`` is a
@@ -88,6 +92,7 @@ class SessionRecord:
     ready_to_leave_at: datetime | None = None
     concomitant_medicines: frozenset[str] | None = None
     bp_readings: tuple[BpReading, ...] = ()
+    predose_bp: tuple[int, int] | None = None
     vitals_acceptable_before: bool | None = None
     vitals_acceptable_at_end: bool | None = None
     sedation: bool | None = None
@@ -144,6 +149,8 @@ class SessionRecord:
             sys_, dia = blood_pressure(item["bp"], f"{where_n}.bp")
             parsed.append(BpReading(parse_datetime(item["at"], f"{where_n}.at"), sys_, dia))
         data["bp_readings"] = tuple(parsed)
+        if data.get("predose_bp") is not None:
+            data["predose_bp"] = blood_pressure(data["predose_bp"], "predose_bp")
         events = data.get("adverse_events")
         if events is not None:
             if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
@@ -238,6 +245,21 @@ def _bp_before(readings: list[BpReading], first: datetime | None) -> tuple[int, 
     return (before[-1].systolic, before[-1].diastolic) if before else None
 
 
+def bp_at_40_min(readings: Iterable[BpReading], first: datetime | None) -> tuple[int, int] | None:
+    """The "BP at 40 min" (Spravato label, CLINICAL.md §4: BP ~40 min after dosing): the
+    reading closest to 40 min after the first device within ±10 min (a tie takes the earlier);
+    ``None`` when there is none. The REMS form and the discharge rule both read this."""
+    return _bp_at_40(sorted(readings, key=lambda r: r.at), first)
+
+
+def bp_40_window(first: datetime) -> tuple[datetime, datetime]:
+    """When the 40-minute blood pressure may be taken: 30 to 50 min after the first device."""
+    return (
+        first + timedelta(minutes=BP_40_MIN - BP_40_WINDOW_MIN),
+        first + timedelta(minutes=BP_40_MIN + BP_40_WINDOW_MIN),
+    )
+
+
 def _bp_at_40(readings: list[BpReading], first: datetime | None) -> tuple[int, int] | None:
     if first is None:
         return None
@@ -267,7 +289,8 @@ def assemble_form(
     Source: CLINICAL.md §4 (Spravato REMS, FDA, updated 12/31/2024: form after every session).
     Computed: ``session_date`` (from the first device if not given); total minutes and minutes
     until ready to leave, counted in whole minutes (rounded down) from ``first_device_at``;
-    BP before (last reading at or before the first device), at 40 min (closest reading within
+    BP before (the pre-dose check's ``predose_bp``; without it the last reading at or before
+    the first device), at 40 min (closest reading within
     ±10 min of 40 min) and at end (last reading from 30 min before to 5 min after the end of
     monitoring). Carry-over from ``previous_form`` is described in the module docstring;
     ``prefilled`` names what was carried over. A previous form of another patient is refused.
@@ -309,7 +332,9 @@ def assemble_form(
         ),
         "vitals_acceptable_before": s.vitals_acceptable_before,
         "vitals_acceptable_at_end": s.vitals_acceptable_at_end,
-        "bp_before": _bp_before(readings, s.first_device_at),
+        "bp_before": (
+            s.predose_bp if s.predose_bp is not None else _bp_before(readings, s.first_device_at)
+        ),
         "bp_at_40_min": _bp_at_40(readings, s.first_device_at),
         "bp_at_end": _bp_at_end(readings, s.monitoring_end_at),
         "adverse_events": s.adverse_events,
@@ -502,3 +527,111 @@ def mark_submitted(form: PatientMonitoringForm, submitted_on: date) -> PatientMo
     if not isinstance(submitted_on, date) or isinstance(submitted_on, datetime):
         raise InvalidInput("submitted_on", f"must be a date, got {describe(submitted_on)}")
     return replace(form, submitted_on=submitted_on)
+
+
+#: The states of a setting's REMS certification (issue 19: renew, suspend, expire, revoke).
+CERTIFICATION_STATES = ("current", "not_yet", "expired", "suspended", "revoked")
+
+
+def certification_status(
+    certified_on: date,
+    today: date,
+    *,
+    expires_on: date | None = None,
+    suspended_on: date | None = None,
+    revoked_on: date | None = None,
+) -> str:
+    """The state of a setting's Spravato REMS certification on ``today``.
+
+    Source: CLINICAL.md §4 (REMS: esketamine only in a certified outpatient setting). Only
+    ``current`` allows booking or dosing esketamine. Order of precedence: ``revoked`` (from
+    ``revoked_on``), ``suspended`` (from ``suspended_on`` until reinstated, i.e. the date is
+    cleared), ``expired`` (from ``expires_on``, the first day it is no longer valid),
+    ``not_yet`` (before ``certified_on``), else ``current``. A renewal is a new certification.
+    """
+    for name, value in (
+        ("certified_on", certified_on),
+        ("today", today),
+        ("expires_on", expires_on),
+        ("suspended_on", suspended_on),
+        ("revoked_on", revoked_on),
+    ):
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise InvalidInput(name, f"must be a date, got {describe(value)}")
+    if expires_on is not None and expires_on <= certified_on:
+        raise InvalidInput("expires_on", "must be after the certification date")
+    if revoked_on is not None and revoked_on <= today:
+        return "revoked"
+    if suspended_on is not None and suspended_on <= today:
+        return "suspended"
+    if expires_on is not None and expires_on <= today:
+        return "expired"
+    if today < certified_on:
+        return "not_yet"
+    return "current"
+
+
+#: The Patient Monitoring Form's layout: its sections and, in each, the fields with their
+#: labels as the form prints them (CLINICAL.md §4 lists the fields; the REMS form groups them
+#: into patient/setting, medicines, treatment, monitoring, vital signs and effects). Every
+#: column of :data:`CSV_COLUMNS` appears exactly once (checked below).
+FORM_LAYOUT: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Patient and healthcare setting",
+        (
+            ("patient", "REMS patient ID"),
+            ("setting", "Healthcare setting"),
+            ("monitoring_hcp", "Healthcare provider who monitored the patient"),
+            ("session_date", "Date of treatment session"),
+        ),
+    ),
+    (
+        "Concomitant medicines taken by the patient",
+        (
+            ("concomitant_benzodiazepines", "Benzodiazepines"),
+            ("concomitant_other_sedatives", "Other sedatives (non-benzodiazepine)"),
+            ("concomitant_stimulants", "Psychostimulants"),
+            ("concomitant_maois", "Monoamine oxidase inhibitors (MAOIs)"),
+            ("concomitant_opioids", "Opioids"),
+        ),
+    ),
+    (
+        "Treatment",
+        (
+            ("dose_category", "Dose administered (56 mg / 84 mg / other)"),
+            ("dose_mg", "Dose in mg"),
+            ("lot_number", "Lot number"),
+        ),
+    ),
+    (
+        "Monitoring",
+        (
+            ("total_monitoring_minutes", "Total minutes from first device to end of monitoring"),
+            ("minutes_until_ready_to_leave", "Minutes until the patient was ready to leave"),
+            ("vitals_acceptable_before", "Vital signs acceptable before treatment"),
+            ("vitals_acceptable_at_end", "Vital signs acceptable at end of monitoring"),
+        ),
+    ),
+    (
+        "Blood pressure (mmHg)",
+        (
+            ("bp_before", "Before treatment"),
+            ("bp_at_40_min", "About 40 minutes after treatment"),
+            ("bp_at_end", "At end of monitoring"),
+        ),
+    ),
+    (
+        "Adverse effects during monitoring",
+        (
+            ("sedation", "Sedation"),
+            ("sedation_resolved", "Sedation resolved"),
+            ("dissociation", "Dissociation"),
+            ("dissociation_resolved", "Dissociation resolved"),
+            ("respiratory_depression", "Respiratory depression"),
+            ("respiratory_depression_resolved", "Respiratory depression resolved"),
+            ("adverse_events", "Other adverse events"),
+        ),
+    ),
+)
+FIELD_LABELS = {name: label for _title, items in FORM_LAYOUT for name, label in items}
+assert sorted(FIELD_LABELS) == sorted(CSV_COLUMNS), "FORM_LAYOUT must list every form column"

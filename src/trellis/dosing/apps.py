@@ -35,6 +35,8 @@ class DosingConfig(AppConfig):
             CHART_PANELS.append(panels.dosing_panel)
         if panels.board_card not in CARD_PROVIDERS:
             CARD_PROVIDERS.append(panels.board_card)
+        if panels.rems_overdue_card not in CARD_PROVIDERS:
+            CARD_PROVIDERS.append(panels.rems_overdue_card)
         nav_item(cast(str, _("Dosing board")), "dosing:board", BOARD_ROLES, order=30)
         nav_item(cast(str, _("REMS forms")), "dosing:rems_due", REMS_ROLES, order=35)
         nav_item(cast(str, _("Dosing settings")), "dosing:settings", [Role.ADMIN], order=80)

@@ -37,6 +37,7 @@ def certify_and_enrol(ctx: DemoContext) -> None:
             authorised_representative="Ada Okafor (synthetic)",
             certified_on=ctx.today - timedelta(days=400),
             certification_id="SYN-REMS-0001",
+            expires_on=ctx.today + timedelta(days=330),
         )
         ctx.created["REMS certifications"] = 1
     enrolled = 0
@@ -122,6 +123,10 @@ def _open_session(
         started_at=start,
         requested_mg=requested,
     )
+    # Each further device recorded as given, 5 min apart (Spravato label, CLINICAL.md §4).
+    for n in range(1, session.devices or 0):
+        if start + timedelta(minutes=5 * n) <= timezone.now():
+            services.record_device(nurse, session, at=start + timedelta(minutes=5 * n))
     return session, nurse, pre, rng
 
 

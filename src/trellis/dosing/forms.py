@@ -242,6 +242,14 @@ class EndForm(ServiceErrorsMixin, forms.Form):
     at = when_field(_("Infusion ended at"))
 
 
+class DeviceForm(ServiceErrorsMixin, forms.Form):
+    """The actual time the next esketamine device was given (issue 19: recorded, not computed)."""
+
+    id_prefix = "device"
+
+    at = when_field(_("Device given at"))
+
+
 class ObservationForm(ServiceErrorsMixin, forms.Form):
     id_prefix = "obs"
 
@@ -410,6 +418,44 @@ class CertificationForm(ServiceErrorsMixin, forms.Form):
         label=_("Certified on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     certification_id = forms.CharField(label=_("REMS setting id"), max_length=64, required=False)
+    expires_on = forms.DateField(
+        label=_("Valid until (first day no longer valid; optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class RenewForm(ServiceErrorsMixin, forms.Form):
+    id_prefix = "renew"
+
+    certified_on = forms.DateField(
+        label=_("Renewed on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expires_on = forms.DateField(
+        label=_("Valid until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class CertificationChangeForm(ServiceErrorsMixin, forms.Form):
+    """Suspend, reinstate, expire or revoke the setting's certification."""
+
+    id_prefix = "change"
+
+    change = forms.ChoiceField(
+        label=_("Change"),
+        choices=[
+            ("suspend", _("Suspend")),
+            ("reinstate", _("Reinstate after a suspension")),
+            ("expire", _("Record it expired")),
+            ("revoke", _("Revoke")),
+        ],
+    )
+    on = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
 class ThresholdsForm(forms.Form):

@@ -72,7 +72,9 @@ class DosingSettings(models.Model):
 
 class RemsCertification(models.Model):
     """The program's Spravato REMS certification as an outpatient healthcare setting
-    (CLINICAL.md §4). The latest row not revoked is the one in force."""
+    (CLINICAL.md §4). The latest row certified on or before a day governs that day; its state
+    (current, expired, suspended, revoked: ``trellis.core.rems.certification_status``) says
+    whether esketamine may be booked or given. A renewal is a new row."""
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     setting_name = models.CharField(_("setting name"), max_length=200)
@@ -80,6 +82,10 @@ class RemsCertification(models.Model):
     certified_on = models.DateField(_("certified on"))
     certification_id = models.CharField(_("REMS setting id"), max_length=64, blank=True)
     revoked_on = models.DateField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=300, blank=True)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    suspended_on = models.DateField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

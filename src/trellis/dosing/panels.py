@@ -51,3 +51,18 @@ def board_card(request: Any) -> dict[str, Any] | None:
         "url": reverse("dosing:board"),
         "link_text": _("Open the monitoring board"),
     }
+
+
+def rems_overdue_card(request: Any) -> dict[str, Any] | None:
+    """Home card for whoever must submit an overdue REMS Patient Monitoring Form (issue 19)."""
+    program = getattr(request, "program", None)
+    overdue = services.overdue_rems_forms(request.user, program)
+    if not overdue:
+        return None
+    return {
+        "title": _("REMS forms overdue"),
+        "number": len(overdue),
+        "url": reverse("dosing:rems_due"),
+        "link_text": _("Submit the overdue REMS forms (due within 7 days of each session)"),
+        "urgent": True,
+    }

@@ -32,8 +32,15 @@ def _wrap(lines: list[str]) -> list[str]:
     return out
 
 
+#: A line starting with this marker is printed bold (a heading), without the marker.
+BOLD = "## "
+#: A line equal to this draws a horizontal rule (a box edge or signature line).
+RULE = "----"
+
+
 def text_pdf(lines: list[str], title: str = "Trellis") -> bytes:
-    """A PDF document showing ``lines`` of text, paginated."""
+    """A PDF document showing ``lines`` of text, paginated; ``## `` lines are bold headings
+    and ``----`` lines horizontal rules."""
     per_page = (PAGE_HEIGHT - 2 * MARGIN) // LEADING
     wrapped = _wrap(lines) or [""]
     pages = [wrapped[i : i + per_page] for i in range(0, len(wrapped), per_page)]
@@ -43,19 +50,33 @@ def text_pdf(lines: list[str], title: str = "Trellis") -> bytes:
     objects.append(
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
     )
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
+    )
     kids = []
     for page_lines in pages:
         ops = [b"BT", f"/F1 {FONT_SIZE} Tf {LEADING} TL".encode()]
         ops.append(f"{MARGIN} {PAGE_HEIGHT - MARGIN} Td".encode())
-        for line in page_lines:
-            ops.append(b"(" + _escape(line) + b") Tj T*")
+        rules: list[int] = []
+        for n, line in enumerate(page_lines):
+            if line == RULE:
+                rules.append(PAGE_HEIGHT - MARGIN - n * LEADING + LEADING // 3)
+                ops.append(b"T*")
+            elif line.startswith(BOLD):
+                ops.append(f"/F2 {FONT_SIZE + 1} Tf".encode())
+                ops.append(b"(" + _escape(line[len(BOLD) :]) + b") Tj T*")
+                ops.append(f"/F1 {FONT_SIZE} Tf".encode())
+            else:
+                ops.append(b"(" + _escape(line) + b") Tj T*")
         ops.append(b"ET")
+        for y in rules:
+            ops.append(f"0.5 w {MARGIN} {y} m {PAGE_WIDTH - MARGIN} {y} l S".encode())
         stream = b"\n".join(ops)
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         content_no = len(objects)
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
             % (PAGE_WIDTH, PAGE_HEIGHT, content_no)
         )
         kids.append(len(objects))

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -39,6 +39,7 @@ from trellis.core.safety import (
     Readiness,
     SafetyThresholds,
     VitalsDue,
+    check_device_time,
     compute_dose,
     discharge_readiness,
     dose_rule_from_protocol,
@@ -168,14 +169,38 @@ def save_thresholds(
     return result
 
 
-def certification_in_force(program: Program, on: date | None = None) -> RemsCertification | None:
-    """The program's REMS setting certification in force on ``on`` (today by default)."""
-    day = on or timezone.localdate()
-    return (
-        RemsCertification.objects.filter(program=program, certified_on__lte=day)
-        .exclude(revoked_on__lte=day)
-        .first()
+def _latest_certification(program: Program, day: date) -> RemsCertification | None:
+    row: RemsCertification | None = RemsCertification.objects.filter(
+        program=program, certified_on__lte=day
+    ).first()
+    return row
+
+
+def certification_state(cert: RemsCertification | None, on: date | None = None) -> str:
+    """The certification's state on ``on`` (CLINICAL.md §4; see
+    ``trellis.core.rems.certification_status``); ``"none"`` when nothing is recorded."""
+    if cert is None:
+        return "none"
+    return rems.certification_status(
+        cert.certified_on,
+        on or timezone.localdate(),
+        expires_on=cert.expires_on,
+        suspended_on=cert.suspended_on,
+        revoked_on=cert.revoked_on,
     )
+
+
+def certification_in_force(program: Program, on: date | None = None) -> RemsCertification | None:
+    """The program's REMS setting certification in force on ``on`` (today by default): the
+    latest one certified by then, if it is current (not expired, suspended or revoked)."""
+    day = on or timezone.localdate()
+    cert = _latest_certification(program, day)
+    return cert if certification_state(cert, day) == "current" else None
+
+
+def latest_certification(program: Program) -> RemsCertification | None:
+    """The certification that governs today, whatever its state (the settings page)."""
+    return _latest_certification(program, timezone.localdate())
 
 
 def setting_certified(program: Program, on: date | None = None) -> bool:
@@ -183,16 +208,28 @@ def setting_certified(program: Program, on: date | None = None) -> bool:
     return certification_in_force(program, on) is not None
 
 
+_NOT_CURRENT = {
+    "none": "is not certified in the Spravato REMS",
+    "not_yet": "is not yet certified in the Spravato REMS",
+    "expired": "has an expired Spravato REMS certification",
+    "suspended": "has its Spravato REMS certification suspended",
+    "revoked": "has had its Spravato REMS certification revoked",
+}
+
+
 def require_certified_setting(program: Program, on: date | None = None) -> RemsCertification:
-    """Raise :class:`Conflict` unless the setting is REMS-certified: an uncertified setting
-    cannot book or record an esketamine dose (Spravato REMS, CLINICAL.md §4)."""
-    cert = certification_in_force(program, on)
-    if cert is None:
+    """Raise :class:`Conflict` unless the setting's certification is current: a setting that is
+    not certified (or expired, suspended, revoked) cannot book or record an esketamine dose
+    (Spravato REMS, CLINICAL.md §4)."""
+    day = on or timezone.localdate()
+    latest = _latest_certification(program, day)
+    state = certification_state(latest, day)
+    if state != "current" or latest is None:
         raise Conflict(
-            "This setting is not certified in the Spravato REMS: esketamine cannot be booked or "
-            "given here. An admin records the certification on the dosing settings page."
+            f"This setting {_NOT_CURRENT[state]}: esketamine cannot be booked or given here. "
+            "An admin records the certification on the dosing settings page."
         )
-    return cert
+    return latest
 
 
 def certifications(program: Program) -> QuerySet[RemsCertification]:
@@ -208,8 +245,10 @@ def record_certification(
     authorised_representative: str,
     certified_on: date,
     certification_id: str = "",
+    expires_on: date | None = None,
     request: HttpRequest | None = None,
 ) -> RemsCertification:
+    """Record a certification, or its renewal (a new row that governs from ``certified_on``)."""
     require_roles(user, program, [Role.ADMIN])
     if not setting_name.strip():
         raise InvalidInput("setting_name", "give the setting's name as certified")
@@ -217,15 +256,102 @@ def record_certification(
         raise InvalidInput("authorised_representative", "give the authorised representative")
     if certified_on > timezone.localdate():
         raise InvalidInput("certified_on", "cannot be in the future")
+    if expires_on is not None and expires_on <= certified_on:
+        raise InvalidInput("expires_on", "must be after the certification date")
     cert = RemsCertification.objects.create(
         program=program,
         setting_name=setting_name.strip(),
         authorised_representative=authorised_representative.strip(),
         certified_on=certified_on,
         certification_id=certification_id.strip(),
+        expires_on=expires_on,
         recorded_by=user,
     )
     record(action=Action.CREATE, request=request, actor=user, program=program, obj=cert)
+    return cert
+
+
+@transaction.atomic
+def renew_certification(
+    user: Any,
+    program: Program,
+    *,
+    certified_on: date,
+    expires_on: date | None = None,
+    certification_id: str = "",
+    request: HttpRequest | None = None,
+) -> RemsCertification:
+    """Renew the setting's certification: a new row with the same setting and representative
+    (an expired or suspended setting becomes current again; a revoked one too, by a new
+    certification)."""
+    latest = RemsCertification.objects.filter(program=program).first()
+    if latest is None:
+        raise Conflict("There is no certification to renew: record one first.")
+    return record_certification(
+        user,
+        program,
+        setting_name=latest.setting_name,
+        authorised_representative=latest.authorised_representative,
+        certified_on=certified_on,
+        certification_id=certification_id or latest.certification_id,
+        expires_on=expires_on,
+        request=request,
+    )
+
+
+_CHANGES = ("suspend", "reinstate", "expire", "revoke")
+
+
+@transaction.atomic
+def change_certification(
+    user: Any,
+    program: Program,
+    change: str,
+    *,
+    on: date | None = None,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> RemsCertification:
+    """Suspend, reinstate, expire or revoke the certification that governs today (admin only,
+    audited). From ``on`` (today by default) esketamine can no longer be booked or given,
+    except after ``reinstate``."""
+    require_roles(user, program, [Role.ADMIN])
+    if change not in _CHANGES:
+        raise InvalidInput("change", f"choose one of {', '.join(_CHANGES)}")
+    today = timezone.localdate()
+    day = on or today
+    if day > today + timedelta(days=366):
+        raise InvalidInput("on", "is more than a year ahead")
+    cert = latest_certification(program)
+    if cert is None:
+        raise Conflict("This setting has no certification to change.")
+    if cert.revoked_on is not None:
+        raise Conflict("This certification is revoked: record a new certification instead.")
+    if change in ("suspend", "revoke") and not reason.strip():
+        raise InvalidInput("reason", f"say why the certification is {change}d")
+    if day < cert.certified_on and change != "reinstate":
+        raise InvalidInput("on", "is before the certification date")
+    if change == "suspend":
+        cert.suspended_on, cert.suspension_reason = day, reason.strip()[:300]
+    elif change == "reinstate":
+        if cert.suspended_on is None:
+            raise Conflict("This certification is not suspended.")
+        cert.suspended_on, cert.suspension_reason = None, ""
+    elif change == "expire":
+        if day <= cert.certified_on:
+            raise InvalidInput("on", "must be after the certification date")
+        cert.expires_on = day
+    else:
+        cert.revoked_on, cert.revocation_reason = day, reason.strip()[:300]
+    cert.save()
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=cert,
+        detail={"change": change, "on": day.isoformat()},
+    )
     return cert
 
 
@@ -315,6 +441,36 @@ def _protocol(session_or_episode: DosingSession | Episode) -> Any:
     return care.protocol_of(episode)
 
 
+#: Where each first-dose prerequisite is put right (URL name, fragment); see
+#: ``care.services.plain_prerequisites`` for the words.
+_PREREQUISITE_LINKS = {
+    "screening": ("care:episode", "episode", ""),
+    "rems_patient_enrolment": ("patients:chart", "patient", "#rems-enrolment"),
+    "safety_plan": ("integration:safety_plan", "patient", ""),
+    "part2_consent": ("patients:chart", "patient", ""),
+    "mood_stabiliser_documented": ("care:episode", "episode", ""),
+    "consent_to_touch_documented": ("care:episode", "episode", ""),
+    "preparation": ("integration:preparation", "patient", ""),
+}
+
+
+def dose_prerequisites(episode: Episode, dose_index: int | None = None) -> list[dict[str, str]]:
+    """What must be done before this course's first dose, in plain words, each with a link to
+    the page where it is done (issue 19: said when the session is opened, not at the dose).
+    Empty after dose 1 or once the gate is open."""
+    from django.urls import reverse
+
+    index = dose_index if dose_index is not None else next_dose_index(episode)
+    if index != 1:
+        return []
+    out = []
+    for item in care.first_dose_prerequisites(episode):
+        name, arg, fragment = _PREREQUISITE_LINKS.get(item.key, ("care:episode", "episode", ""))
+        target = episode.pk if arg == "episode" else episode.patient_id
+        out.append({"text": item.text, "url": reverse(name, args=[target]) + fragment})
+    return out
+
+
 @transaction.atomic
 def start_session(
     user: Any,
@@ -343,6 +499,14 @@ def start_session(
             )
     if DosingSession.objects.filter(episode=episode, status__in=IN_CHAIR).exists():
         raise Conflict("This course already has a session in progress.")
+    if dose_event is None:
+        # Prerequisites at the door: a first-dose session does not open while the gate is shut.
+        open_items = dose_prerequisites(episode)
+        if open_items:
+            raise Conflict(
+                "The first dose cannot be given yet, so no session is opened. "
+                + " ".join(i["text"] for i in open_items)
+            )
     if chair is not None:
         if chair.site.program_id != episode.program_id or chair.kind != Room.Kind.DOSING_CHAIR:
             raise InvalidInput("chair", "choose one of this program's dosing chairs")
@@ -646,13 +810,15 @@ def start_dose(
     session.dose_mg = Decimal(str(plan.mg))
     session.dose_basis = plan.basis[:300]
     session.devices = plan.devices
-    session.device_times = [t.isoformat() for t in plan.device_times]
+    # Only the first device is recorded now, at its actual time; the others are recorded as
+    # they are given (record_device), never computed ahead (issue 19).
+    session.device_times = [start.isoformat()] if session.drug == "esketamine" else []
     session.started_at = start
     session.dose_event_id = event_id
     session.monitoring_by = user
     if session.drug == "esketamine":
-        # The devices are given 5 min apart; administration ends with the last one.
-        session.stopped_at = plan.device_times[-1] if plan.device_times else start
+        # Administration ends with the last device recorded.
+        session.stopped_at = start
         session.status = Status.MONITORING
     else:
         session.status = Status.DOSING
@@ -665,6 +831,47 @@ def start_dose(
         request,
         {"dose_mg": plan.mg, "lot": session.lot_number},
     )
+    return session
+
+
+def device_times_of(session: DosingSession) -> list[datetime]:
+    """The recorded times of the esketamine devices given so far, in order."""
+    return [datetime.fromisoformat(t) for t in session.device_times]
+
+
+def devices_pending(session: DosingSession) -> int:
+    """How many of the planned esketamine devices are not yet recorded as given."""
+    if session.drug != "esketamine" or not session.devices:
+        return 0
+    return max(0, session.devices - len(session.device_times))
+
+
+@transaction.atomic
+def record_device(
+    user: Any,
+    session: DosingSession,
+    *,
+    at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> DosingSession:
+    """Record the actual time the next esketamine device was given (CLINICAL.md §4: devices
+    5 min apart); refused sooner than 5 min after the previous one, in the future, or beyond
+    the planned number of devices."""
+    require_roles(user, session.program, DOSING_ROLES)
+    _require_status(session, Status.MONITORING, Status.READY, doing="record a device")
+    when = at or timezone.now()
+    if when > timezone.now() + timedelta(minutes=1):
+        raise InvalidInput("at", "cannot be in the future")
+    number = check_device_time(
+        dose_rule(session),
+        [timezone.localtime(t) for t in device_times_of(session)],
+        timezone.localtime(when),
+        session.devices or 0,
+    )
+    session.device_times = [*session.device_times, when.isoformat()]
+    session.stopped_at = when
+    session.save()
+    _audit(user, Action.UPDATE, session, session, request, {"device": number})
     return session
 
 
@@ -900,7 +1107,11 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         unmet.append(("spo2", "no SpO2 recorded during monitoring"))
     if session.drug != "esketamine" and session.stopped_at is None:
         unmet.append(("minimum_observation", "the infusion has not ended"))
-    if unmet:
+    pending = devices_pending(session)
+    if pending:
+        # Not a rule of the core: the record is incomplete until every device is charted.
+        unmet.insert(0, ("devices", f"{pending} esketamine device(s) not recorded as given"))
+    if len(unmet) > (1 if pending else 0):
         return Readiness(tuple(u[0] for u in unmet), tuple(u[1] for u in unmet))
     assert last_bp is not None
     assert last_moaas is not None
@@ -910,7 +1121,18 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         occurred = getattr(session, effect)
         return occurred is False or getattr(session, f"{effect}_resolved") is True
 
+    bp40 = None
+    if session.drug == "esketamine":
+        bp40 = rems.bp_at_40_min(
+            [
+                rems.BpReading(o.at, o.systolic, o.diastolic)
+                for o in obs
+                if o.systolic and o.diastolic
+            ],
+            session.started_at,
+        )
     inputs = DischargeInputs(
+        bp_at_40_min=bp40,
         drug=session.drug,
         first_administration=session.started_at,
         infusion_end=session.stopped_at if session.drug != "esketamine" else None,
@@ -925,7 +1147,10 @@ def readiness(session: DosingSession, now: datetime | None = None) -> Readiness:
         open_adverse_events=adverse_events_of(session).filter(closed_at__isnull=True).count(),
         ride_confirmed=bool(p.get("ride_home_confirmed")),
     )
-    return discharge_readiness(inputs, thresholds_for(session.program))
+    result = discharge_readiness(inputs, thresholds_for(session.program))
+    if pending:
+        return Readiness(("devices", *result.unmet), (unmet[0][1], *result.details))
+    return result
 
 
 def _refresh_ready(session: DosingSession, now: datetime) -> None:
@@ -1033,10 +1258,15 @@ def session_record(session: DosingSession) -> rems.SessionRecord:
         session.program,
         timezone.localtime(session.started_at).date() if session.started_at else None,
     )
+    # Each field from its one source (issue 19): "BP before" is the pre-dose check's blood
+    # pressure, never a monitoring reading; the 40-min and end BPs are monitoring readings.
+    predose_bp = (
+        (int(p["systolic"]), int(p["diastolic"]))
+        if p.get("systolic") and p.get("diastolic")
+        else None
+    )
+    devices = device_times_of(session)
     readings: list[rems.BpReading] = []
-    if p.get("systolic") and p.get("diastolic") and session.started_at:
-        at = datetime.fromisoformat(p["vitals_at"]) if p.get("vitals_at") else session.started_at
-        readings.append(rems.BpReading(min(at, session.started_at), p["systolic"], p["diastolic"]))
     last_obs = None
     for o in observations_of(session):
         if o.systolic and o.diastolic:
@@ -1064,11 +1294,12 @@ def session_record(session: DosingSession) -> rems.SessionRecord:
         session_date=timezone.localtime(session.started_at).date() if session.started_at else None,
         dose_mg=int(session.dose_mg) if session.dose_mg is not None else None,
         lot_number=session.lot_number or None,
-        first_device_at=session.started_at,
+        first_device_at=devices[0] if devices else session.started_at,
         monitoring_end_at=released.released_at if released else None,
         ready_to_leave_at=session.ready_at,
         concomitant_medicines=meds,
         bp_readings=tuple(readings),
+        predose_bp=predose_bp,
         vitals_acceptable_before=(not decision) if p.get("systolic") else None,
         vitals_acceptable_at_end=at_end,
         sedation=session.sedation,
@@ -1163,6 +1394,27 @@ def rems_forms_due(
     ]
 
 
+def overdue_rems_forms(
+    user: Any, program: Program | None, today: date | None = None
+) -> list[RemsForm]:
+    """REMS forms past their 7-day deadline (CLINICAL.md §4) that ``user`` must submit: for a
+    nurse or prescriber those of the sessions they monitored, signed or signed off; for an
+    admin or coordinator (who keep the program's REMS paperwork) every one of the program."""
+    if program is None or not has_any_role(user, program, REMS_ROLES):
+        return []
+    today = today or timezone.localdate()
+    rows = RemsForm.objects.visible_to(user).filter(
+        program=program, submitted_at__isnull=True, due_on__lt=today
+    )
+    if not has_any_role(user, program, [Role.ADMIN, Role.COORDINATOR]):
+        rows = rows.filter(
+            Q(session__monitoring_by=user)
+            | Q(session__signed_by=user)
+            | Q(session__signoff_by=user)
+        )
+    return list(rows.select_related("patient", "session").order_by("due_on"))
+
+
 @transaction.atomic
 def mark_rems_submitted(
     user: Any, session: DosingSession, *, request: HttpRequest | None = None
@@ -1194,22 +1446,93 @@ def rems_csv(row: RemsForm, synthetic: bool) -> str:
     return out.getvalue()
 
 
-def rems_lines(row: RemsForm, synthetic: bool) -> list[str]:
+def rems_status(row: RemsForm, today: date | None = None) -> dict[str, Any]:
+    """The form's submission status: submitted (when, by whom), due, or overdue (days late);
+    the 7-day deadline is REMS law (CLINICAL.md §4)."""
+    today = today or timezone.localdate()
+    if row.submitted_at is not None:
+        return {
+            "state": "submitted",
+            "when": timezone.localtime(row.submitted_at),
+            "by": _name(row.submitted_by),
+        }
+    late = (today - row.due_on).days
+    return {
+        "state": "overdue" if late > 0 else "due",
+        "due_on": row.due_on,
+        "days_late": max(0, late),
+        "days_left": max(0, -late),
+    }
+
+
+#: The form's yes/no boxes (annotated ``bool | None`` on the form dataclass).
+_YES_NO_FIELDS = frozenset(
+    f.name for f in fields(rems.PatientMonitoringForm) if str(f.type) == "bool | None"
+)
+
+
+def _yes_no(value: str) -> str:
+    if value == "Y":
+        return "[X] Yes   [ ] No"
+    if value == "N":
+        return "[ ] Yes   [X] No"
+    return "[ ] Yes   [ ] No   (not recorded)"
+
+
+def rems_lines(
+    row: RemsForm, synthetic: bool, *, prescriber: str = "", today: date | None = None
+) -> list[str]:
+    """The form laid out like the REMS Patient Monitoring Form (sections and labels of
+    ``rems.FORM_LAYOUT``), with the prescriber's signature block and the submission status
+    (overdue shown on the form itself)."""
+    from trellis.dosing.pdf import BOLD, RULE
+
     form = form_from_json(row.data)
     data = rems.form_to_csv_row(form)
-    lines = ["Spravato REMS - Patient Monitoring Form (data assembled by Trellis)"]
+    lines = [f"{BOLD}SPRAVATO (esketamine) REMS - Patient Monitoring Form"]
+    lines.append("Completed from the session record by the healthcare setting (Trellis).")
     if synthetic:
-        lines.append("SYNTHETIC DEMO DATA - not a real patient")
+        lines.append(f"{BOLD}SYNTHETIC DEMO DATA - not a real patient")
+    status = rems_status(row, today)
+    if status["state"] == "overdue":
+        lines.append(
+            f"{BOLD}OVERDUE: due {row.due_on.isoformat()} "
+            f"({status['days_late']} day(s) late) - submit now"
+        )
+    for title, items in rems.FORM_LAYOUT:
+        lines += ["", f"{BOLD}{title}", RULE]
+        for name, label in items:
+            value = data[name]
+            if name in _YES_NO_FIELDS:
+                shown = _yes_no(value)
+            else:
+                shown = value or "(not recorded)"
+            lines.append(f"{label}: {shown}")
+    lines += ["", f"{BOLD}Prescriber attestation", RULE]
+    lines.append("I attest that this patient was monitored as the Spravato REMS requires.")
+    lines.append(f"Prescriber name: {prescriber or '______________________________'}")
     lines.append("")
-    for column in rems.CSV_COLUMNS:
-        lines.append(f"{column.replace('_', ' ')}: {data[column] or '(empty)'}")
-    lines.append("")
-    if row.submitted_at:
-        when = timezone.localtime(row.submitted_at)
-        lines.append(f"Submitted {when:%Y-%m-%d %H:%M} by {_name(row.submitted_by)}")
+    lines.append("Signature: ________________________________    Date: ______________")
+    lines += ["", f"{BOLD}Submission status", RULE]
+    if status["state"] == "submitted":
+        lines.append(f"Submitted {status['when']:%Y-%m-%d %H:%M} by {status['by']}")
+    elif status["state"] == "overdue":
+        lines.append(
+            f"NOT SUBMITTED - OVERDUE since {row.due_on.isoformat()} "
+            f"({status['days_late']} day(s) late)"
+        )
     else:
-        lines.append(f"Not yet submitted; due {row.due_on.isoformat()}")
+        lines.append(
+            f"Not yet submitted; due {row.due_on.isoformat()} (within 7 days of the session)"
+        )
     return lines
+
+
+def form_prescriber(session: DosingSession) -> str:
+    """The prescriber whose block the form carries: the one who signed off the pre-dose check
+    (or overrode a hold) for this session."""
+    who = session.signoff_by if session.signoff_by_id else session.override_by
+    return _name(who) if who is not None else ""
 
 
 # --- signing and amendments -----------------------------------------------------------------------
@@ -1300,6 +1623,44 @@ def amendments_of(session: DosingSession) -> QuerySet[Amendment]:
 # --- the live board -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Bp40Prompt:
+    """The board's prompt for the esketamine 40-minute blood pressure (Spravato label,
+    CLINICAL.md §4; a discharge criterion): ``upcoming`` before its window, ``due`` inside it
+    (30–50 min after the first device), ``missed`` after it with no reading, ``taken``."""
+
+    state: str
+    opens_at: datetime
+    closes_at: datetime
+    reading: tuple[int, int] | None
+
+
+def bp40_prompt(
+    session: DosingSession, observations: Sequence[Observation], now: datetime
+) -> Bp40Prompt | None:
+    """The 40-minute BP prompt of an esketamine session in the chair (``None`` otherwise)."""
+    if session.drug != "esketamine" or session.started_at is None:
+        return None
+    opens, closes = rems.bp_40_window(session.started_at)
+    reading = rems.bp_at_40_min(
+        [
+            rems.BpReading(o.at, o.systolic, o.diastolic)
+            for o in observations
+            if o.systolic and o.diastolic
+        ],
+        session.started_at,
+    )
+    if reading is not None:
+        state = "taken"
+    elif now < opens:
+        state = "upcoming"
+    elif now <= closes:
+        state = "due"
+    else:
+        state = "missed"
+    return Bp40Prompt(state, opens, closes, reading)
+
+
 @dataclass
 class BoardRow:
     session: DosingSession
@@ -1310,6 +1671,8 @@ class BoardRow:
     readiness: Readiness | None
     missing: list[MissingItem]
     open_events: int
+    bp40: Bp40Prompt | None = None
+    devices_pending: int = 0
 
 
 def board(
@@ -1368,6 +1731,8 @@ def board(
                 readiness=readiness(s, now) if s.started_at else None,
                 missing=predose_missing(s) if s.status == Status.CHECKING else [],
                 open_events=sum(1 for e in adverse_events_of(s) if e.is_open),
+                bp40=bp40_prompt(s, obs, now),
+                devices_pending=devices_pending(s),
             )
         )
     record(

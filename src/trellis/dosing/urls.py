@@ -17,6 +17,7 @@ urlpatterns = [
     path(S + "signoff/", views.signoff, name="signoff"),
     path(S + "dose/", views.dose, name="dose"),
     path(S + "end/", views.end, name="end"),
+    path(S + "device/", views.device, name="device"),
     path(S + "observations/", views.observe, name="observe"),
     path(S + "adverse-events/", views.adverse_event, name="adverse_event"),
     path(S + "adverse-events/<uuid:event_id>/close/", views.close_event, name="close_event"),

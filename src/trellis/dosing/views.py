@@ -69,7 +69,12 @@ def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
                 return redirect("dosing:session", session_id=session.pk)
     if request.method == "POST":
         status = 400
-    context = {"patient": patient, "form": form, "episode": episode}
+    context = {
+        "patient": patient,
+        "form": form,
+        "episode": episode,
+        "prerequisites": services.dose_prerequisites(episode) if episode else [],
+    }
     return render(request, "dosing/start.html", context, status=status)
 
 
@@ -92,6 +97,9 @@ def _session_context(
         "patient": session.patient,
         "track": track,
         "missing": services.predose_missing(session) if session.status == Status.CHECKING else [],
+        "prerequisites": services.dose_prerequisites(session.episode, session.dose_index)
+        if session.status == Status.CHECKING
+        else [],
         "hold_reasons": services.predose_hold_reasons(session),
         "observations": services.observations_of(session),
         "events": services.adverse_events_of(session),
@@ -111,6 +119,9 @@ def _session_context(
         "pregnancy_form": bound.get("pregnancy_form") or f.ReasonForm(prefix="pregnancy"),
         "dose_form": bound.get("dose_form") or f.DoseForm(initial={"started_at": f.now_local()}),
         "end_form": bound.get("end_form") or f.EndForm(initial={"at": f.now_local()}),
+        "device_form": bound.get("device_form") or f.DeviceForm(initial={"at": f.now_local()}),
+        "devices_pending": services.devices_pending(session),
+        "next_device": len(session.device_times) + 1,
         "obs_form": bound.get("obs_form") or f.ObservationForm(initial={"at": f.now_local()}),
         "ae_form": bound.get("ae_form") or f.AdverseEventForm(initial={"at": f.now_local()}),
         "checks_form": bound.get("checks_form") or f.ChecksForm(initial=_checks_initial(session)),
@@ -148,6 +159,27 @@ def _rems_table(form: rems.PatientMonitoringForm, row: Any) -> list[dict[str, An
             "prefilled": name in form.prefilled,
         }
         for name in rems.CSV_COLUMNS
+    ]
+
+
+def _rems_sections(form: rems.PatientMonitoringForm, row: Any) -> list[dict[str, Any]]:
+    """The form's fields grouped and labelled like the REMS Patient Monitoring Form."""
+    values = rems.form_to_csv_row(form)
+    return [
+        {
+            "title": title,
+            "fields": [
+                {
+                    "name": name,
+                    "label": label,
+                    "value": values[name],
+                    "missing": name in row.missing,
+                    "prefilled": name in form.prefilled,
+                }
+                for name, label in items
+            ],
+        }
+        for title, items in rems.FORM_LAYOUT
     ]
 
 
@@ -291,6 +323,22 @@ def end(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
         ),
         _("Infusion end recorded."),
         "monitoring",
+    )
+
+
+@staff_view(DOSING_ROLES, patient_data=True)
+@require_POST
+def device(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
+    return _post(
+        request,
+        session_id,
+        "device_form",
+        lambda s: f.DeviceForm(request.POST),
+        lambda s, form: services.record_device(
+            request.user, s, at=form.cleaned_data["at"], request=request
+        ),
+        _("Device recorded."),
+        "dose",
     )
 
 
@@ -447,8 +495,10 @@ def rems_form(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
     context = {
         "session": session,
         "row": row,
-        "fields": _rems_table(form, row),
+        "sections": _rems_sections(form, row),
         "problems": rems.form_problems(form),
+        "status": services.rems_status(row),
+        "prescriber": services.form_prescriber(session),
     }
     return render(request, "dosing/rems_form.html", context)
 
@@ -470,7 +520,12 @@ def rems_csv(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
 def rems_pdf(request: TrellisRequest, session_id: uuid.UUID) -> HttpResponse:
     session = services.get_session(request.user, session_id, request=request)
     row = services.get_rems_form(request.user, session, request=request, export="pdf")
-    body = text_pdf(services.rems_lines(row, session.patient.is_synthetic))
+    body = text_pdf(
+        services.rems_lines(
+            row, session.patient.is_synthetic, prescriber=services.form_prescriber(session)
+        ),
+        title="Spravato REMS Patient Monitoring Form",
+    )
     response = HttpResponse(body, content_type="application/pdf")
     name = f"rems-form-{row.session_date.isoformat()}-{str(session.pk)[:8]}"
     if session.patient.is_synthetic:
@@ -525,9 +580,43 @@ def settings_page(request: TrellisRequest) -> HttpResponse:
         request.POST if "thresholds-save" in request.POST else None,
         initial={"thresholds": json.dumps(services.threshold_overrides(program), indent=2)},
     )
+    renew_form = f.RenewForm(request.POST if "renew" in request.POST else None, prefix="renew")
+    change_form = f.CertificationChangeForm(
+        request.POST if "change-cert" in request.POST else None, prefix="change"
+    )
     status = 200
     if request.method == "POST":
-        if "certify" in request.POST and cert_form.is_valid():
+        if "renew" in request.POST and renew_form.is_valid():
+            try:
+                services.renew_certification(
+                    request.user, program, request=request, **renew_form.cleaned_data
+                )
+            except InvalidInput as exc:
+                renew_form.add_service_error(exc)
+            except Conflict as exc:
+                renew_form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("REMS certification renewed."))
+                return redirect("dosing:settings")
+        elif "change-cert" in request.POST and change_form.is_valid():
+            d = change_form.cleaned_data
+            try:
+                services.change_certification(
+                    request.user,
+                    program,
+                    d["change"],
+                    on=d["on"],
+                    reason=d["reason"],
+                    request=request,
+                )
+            except InvalidInput as exc:
+                change_form.add_service_error(exc)
+            except Conflict as exc:
+                change_form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("REMS certification updated."))
+                return redirect("dosing:settings")
+        elif "certify" in request.POST and cert_form.is_valid():
             try:
                 services.record_certification(
                     request.user, program, request=request, **cert_form.cleaned_data
@@ -548,6 +637,10 @@ def settings_page(request: TrellisRequest) -> HttpResponse:
         "cert_form": cert_form,
         "th_form": th_form,
         "certification": services.certification_in_force(program),
+        "latest_cert": services.latest_certification(program),
+        "cert_state": services.certification_state(services.latest_certification(program)),
+        "renew_form": renew_form,
+        "change_form": change_form,
         "certifications": services.certifications(program),
         "thresholds": services.thresholds_for(program).to_dict(),
     }

@@ -225,8 +225,20 @@ def send_link(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Send a check-in link now; show where it went and the link itself (for a clinic tablet)."""
     patient = get_patient(request.user, patient_id, request=request)
     sent = services.send_checkin_now(request.user, patient, request=request)
+    from trellis.patients.services import reminder_gaps
+
+    gaps = reminder_gaps(patient)
+    if not sent.sent_to:
+        messages.warning(
+            request, _("The check-in link was not sent: %(why)s") % {"why": " ".join(gaps)}
+        )
     return render(
         request,
         "measures/link_sent.html",
-        {"patient": patient, "sent": sent, "items": services.link_status(sent.link)},
+        {
+            "patient": patient,
+            "sent": sent,
+            "items": services.link_status(sent.link),
+            "gaps": gaps,
+        },
     )

@@ -181,6 +181,29 @@ def reminder_contacts(patient: Patient) -> list[tuple[str, str]]:
     return out
 
 
+def reminder_gaps(patient: Patient) -> list[str]:
+    """Why a reminder channel cannot be used, one plain sentence per channel (issue 19: "Send a
+    check-in link now" must say why it cannot send): no consent, or no address on file."""
+    from django.utils.translation import gettext as _
+
+    out = []
+    sms = has_active_consent(patient, ConsentKind.REMINDERS_SMS)
+    if not sms and not patient.phone:
+        out.append(_("Text message: no consent to reminders by text and no mobile phone on file."))
+    elif not sms:
+        out.append(_("Text message: the patient has not consented to reminders by text."))
+    elif not patient.phone:
+        out.append(_("Text message: no mobile phone number on file."))
+    email = has_active_consent(patient, ConsentKind.REMINDERS_EMAIL)
+    if not email and not patient.email:
+        out.append(_("E-mail: no consent to reminders by e-mail and no e-mail address on file."))
+    elif not email:
+        out.append(_("E-mail: the patient has not consented to reminders by e-mail."))
+    elif not patient.email:
+        out.append(_("E-mail: no e-mail address on file."))
+    return out
+
+
 @transaction.atomic
 def add_consent(
     user: Any,

@@ -523,9 +523,19 @@ def _may_run(user: Any, circle: Circle) -> bool:
 
 @transaction.atomic
 def record_attendance(
-    user: Any, circle: Circle, meeting_id: int, marks: dict[int, str]
+    user: Any,
+    circle: Circle,
+    meeting_id: int,
+    marks: dict[int, str],
+    shown: dict[int, str] | None = None,
 ) -> list[Attendance]:
-    """Attendance of one meeting: ``{membership id: present|absent|excused}``, stored whole."""
+    """Attendance of one meeting: ``{membership id: present|absent|excused}``, stored whole.
+
+    Never silently overwritten (issue 19): only marks that change the recorded value are
+    saved, each change audited with its old and new value; a blank mark never erases a record;
+    ``shown`` (what the form displayed as recorded, ``""`` for nothing) guards against a stale
+    page: if a recorded value changed since, nothing is saved and the person is told.
+    Returns the rows that changed."""
     if not _may_run(user, circle):
         raise Http404
     try:
@@ -544,19 +554,47 @@ def record_attendance(
             raise InvalidInput(f"member-{mid}", _("Not a member of this circle."))
         if status not in valid:
             raise InvalidInput(f"member-{mid}", _("Choose present, absent or excused."))
+    current = {
+        a.membership_id: a
+        for a in Attendance.objects.select_for_update().filter(
+            meeting=meeting, membership_id__in=list(members)
+        )
+    }
+    if shown is not None:
+        for mid, was in shown.items():
+            now = current[mid].status if mid in current else ""
+            if mid in members and now != was:
+                raise Conflict(
+                    _(
+                        "Attendance for this meeting changed since the page was opened: "
+                        "nothing was saved. Check the recorded values and save again."
+                    )
+                )
     out = []
     for mid, status in sorted(marks.items()):
-        row, _c = Attendance.objects.update_or_create(
-            meeting=meeting,
-            membership=members[mid],
-            defaults={"program": circle.program, "status": status, "recorded_by": user},
-        )
+        row = current.get(mid)
+        old = row.status if row is not None else ""
+        if old == status:
+            continue  # unchanged: not written, not audited as a change
+        if row is None:
+            row = Attendance.objects.create(
+                meeting=meeting,
+                membership=members[mid],
+                program=circle.program,
+                status=status,
+                recorded_by=user,
+            )
+        else:
+            row.status = status
+            row.recorded_by = user
+            row.save(update_fields=["status", "recorded_by"])
         record(
-            action=Action.UPDATE,
+            action=Action.UPDATE if old else Action.CREATE,
             actor=user,
             program=circle.program,
             patient_id=members[mid].patient_id,
             obj=row,
+            detail={"meeting": meeting.date.isoformat(), "from": old, "to": status},
         )
         out.append(row)
     return out

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.decorators import staff_view
@@ -93,7 +94,12 @@ def circle(request: TrellisRequest, circle_id: int) -> HttpResponse:
             return redirect("peers:circle", circle_id=c.pk)
     today = _today()
     past = [m for m in meetings if m.date <= today]
+    # Each meeting's form shows what is recorded (issue 19: never a blank over a record).
+    attendance_forms = [
+        {"meeting": m, "marks": [(r, r.attendance.get(m.pk, "")) for r in rows]} for m in past[-6:]
+    ]
     context = {
+        "attendance_forms": attendance_forms,
         "circle": c,
         "meetings": meetings,
         "past_meetings": past[-6:],
@@ -114,14 +120,29 @@ def attendance(request: TrellisRequest, circle_id: int, meeting_id: int) -> Http
     program = _program(request)
     c = services.get_circle(request.user, program, circle_id)
     marks: dict[int, str] = {}
+    shown: dict[int, str] = {}
     for key, value in request.POST.items():
-        if key.startswith("member-") and value:
-            try:
-                marks[int(key.removeprefix("member-"))] = str(value)
-            except ValueError:
-                raise InvalidInput(key, _("Not a member of this circle.")) from None
-    services.record_attendance(request.user, c, meeting_id, marks)
-    messages.success(request, _("Attendance saved."))
+        for prefix, into, keep_blank in (("member-", marks, False), ("shown-", shown, True)):
+            if key.startswith(prefix) and (value or keep_blank):
+                try:
+                    into[int(key.removeprefix(prefix))] = str(value)
+                except ValueError:
+                    raise InvalidInput(key, _("Not a member of this circle.")) from None
+    try:
+        changed = services.record_attendance(request.user, c, meeting_id, marks, shown=shown)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("peers:circle", circle_id=c.pk)
+    if changed:
+        messages.success(
+            request,
+            ngettext(
+                "Attendance saved: %(n)d change.", "Attendance saved: %(n)d changes.", len(changed)
+            )
+            % {"n": len(changed)},
+        )
+    else:
+        messages.info(request, _("Nothing changed: the recorded attendance stays as it was."))
     return redirect("peers:circle", circle_id=c.pk)
 
 

@@ -27,3 +27,27 @@ def payer_label(value: str) -> str:
     from trellis.patients.models import Payer
 
     return str(dict(Payer.choices).get(value, value))
+
+
+def format_usd(amount: Decimal | int | float | str | None, language: str) -> str:
+    """US dollars written for a reader of ``language`` (issue 19: "$30000.00" had no
+    separators). English: ``$30,000.00``. Spanish (CLDR ``es``): ``30.000,00 US$``, with the
+    thousands point only from five digits on (CLDR minimum grouping), e.g. ``3000,00 US$``.
+    Rounded half-up to cents; negative amounts keep their sign in front."""
+    if amount is None or amount == "":
+        return ""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    sign = "-" if value < 0 else ""
+    whole, cents = f"{abs(value):.2f}".split(".")
+    if (language or "en").split("-")[0] == "es":
+        grouped = f"{int(whole):,}".replace(",", ".") if len(whole) > 4 else whole
+        return f"{sign}{grouped},{cents}\u00a0US$"
+    return f"{sign}${int(whole):,}.{cents}"
+
+
+@register.filter
+def money(value: Decimal | int | float | str | None) -> str:
+    """A dollar amount in the active language (see :func:`format_usd`)."""
+    from django.utils.translation import get_language
+
+    return format_usd(value, get_language() or "en")

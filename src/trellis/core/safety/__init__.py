@@ -20,6 +20,7 @@ from trellis.core.safety.dose import (
     KETAMINE_IV_STANDARD,
     DosePlan,
     DoseRule,
+    check_device_time,
     check_dose_limits,
     compute_dose,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "TrackRequirements",
     "VitalsDue",
     "can_start_dose",
+    "check_device_time",
     "check_dose_limits",
     "compute_dose",
     "discharge_readiness",

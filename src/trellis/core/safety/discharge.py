@@ -31,6 +31,7 @@ DISCHARGE_CRITERIA = (
     "moaas",
     "bp_below_alert",
     "bp_within_20_percent",
+    "bp_at_40_min",
     "spo2",
     "sedation_resolved",
     "dissociation_resolved",
@@ -75,6 +76,9 @@ def _adverse_event_count(value: object) -> int:
 class DischargeInputs:
     """The values the discharge rule reads; all are required.
 
+    ``bp_at_40_min`` is the blood pressure taken about 40 min after the first esketamine
+    device (Spravato label, CLINICAL.md §4: BP before dosing, ~40 min after, and before
+    discharge); ``None`` when not taken, which leaves an esketamine patient not ready.
     ``first_administration`` is the first esketamine device or the ketamine infusion start;
     ``infusion_end`` is required for ketamine (for IM, the injection time). Date-times are all
     naive or all with an offset. ``open_adverse_events`` is a count (a boolean is accepted and
@@ -94,6 +98,7 @@ class DischargeInputs:
     open_adverse_events: int
     ride_confirmed: bool
     infusion_end: datetime | None = None
+    bp_at_40_min: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         choice(self.drug, "drug", DRUGS)
@@ -126,6 +131,8 @@ class DischargeInputs:
         whole_number(self.moaas, "moaas", *MOAAS_RANGE)
         blood_pressure(self.predose_bp, "predose_bp")
         blood_pressure(self.last_bp, "last_bp")
+        if self.bp_at_40_min is not None:
+            blood_pressure(self.bp_at_40_min, "bp_at_40_min")
         whole_number(self.spo2, "spo2", *SPO2_RANGE)
         for name in (
             "sedation_resolved",
@@ -140,17 +147,19 @@ class DischargeInputs:
     def from_mapping(cls, mapping: Mapping[str, Any], where: str = "input") -> DischargeInputs:
         """Build from JSON data (the ``trellis safety discharge --input`` file).
 
-        Every key is required (``infusion_end`` only for ketamine); unknown keys are refused;
-        date-times are ISO 8601; BPs are ``[systolic, diastolic]``.
+        Every key is required (``infusion_end`` only for ketamine) except ``bp_at_40_min``
+        (esketamine: without it the patient is not ready, the unmet list names it); unknown
+        keys are refused; date-times are ISO 8601; BPs are ``[systolic, diastolic]``.
         """
         if not isinstance(mapping, Mapping):
             raise InvalidInput(where, f"must be a JSON object, got {describe(mapping)}")
-        reject_unknown_keys(mapping, (*_REQUIRED_KEYS, "infusion_end"), where)
+        reject_unknown_keys(mapping, (*_REQUIRED_KEYS, "infusion_end", "bp_at_40_min"), where)
         missing = [k for k in _REQUIRED_KEYS if k not in mapping]
         if missing:
             raise InvalidInput(missing[0], f"is required (missing: {', '.join(missing)})")
         drug = choice(mapping["drug"], "drug", DRUGS)
         infusion_raw = mapping.get("infusion_end")
+        bp40_raw = mapping.get("bp_at_40_min")
         if drug == "ketamine" and infusion_raw is None:
             raise InvalidInput(
                 "infusion_end", "is required for ketamine (observation runs from it)"
@@ -167,6 +176,7 @@ class DischargeInputs:
             moaas=whole_number(mapping["moaas"], "moaas", *MOAAS_RANGE),
             predose_bp=blood_pressure(mapping["predose_bp"], "predose_bp"),
             last_bp=blood_pressure(mapping["last_bp"], "last_bp"),
+            bp_at_40_min=(None if bp40_raw is None else blood_pressure(bp40_raw, "bp_at_40_min")),
             spo2=whole_number(mapping["spo2"], "spo2", *SPO2_RANGE),
             sedation_resolved=boolean(mapping["sedation_resolved"], "sedation_resolved"),
             dissociation_resolved=boolean(
@@ -214,6 +224,9 @@ def discharge_readiness(
     * ``bp_below_alert``: last systolic < 180 **and** diastolic < 110 (the alert thresholds).
     * ``bp_within_20_percent``: |last − pre-dose| ≤ 0.2 × pre-dose, for systolic **and**
       diastolic separately (a fall counts as much as a rise); computed exactly.
+    * ``bp_at_40_min`` (esketamine only): the blood pressure about 40 min after the first
+      device was taken (Spravato label, CLINICAL.md §4: BP before, ~40 min after and before
+      discharge). A high reading there raises the monitoring alert; here it must exist.
     * ``spo2``: ≥ 94 %.
     * ``sedation_resolved``, ``dissociation_resolved``, ``respiratory_depression_resolved``:
       clinician check is true (REMS: monitor until sedation, dissociation and respiratory
@@ -261,6 +274,8 @@ def discharge_readiness(
         unmet.append(
             ("bp_within_20_percent", f"{'; '.join(far)} pre-dose: more than {pct:g} % apart")
         )
+    if i.drug == "esketamine" and i.bp_at_40_min is None:
+        unmet.append(("bp_at_40_min", "no blood pressure recorded at about 40 min after dosing"))
     if i.spo2 < t.discharge_spo2_min:
         unmet.append(("spo2", f"SpO2 {i.spo2}; needs ≥ {t.discharge_spo2_min}"))
     if not i.sedation_resolved:

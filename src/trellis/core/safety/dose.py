@@ -12,7 +12,7 @@ A dose outside the track's limits is refused with the reason (``InvalidInput`` n
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -396,3 +396,37 @@ def _devices_text(devices: int, rule: DoseRule) -> str:
     if devices == 1:
         return f" = 1 device of {rule.device_mg} mg"
     return f" = {devices} devices of {rule.device_mg} mg, {rule.device_interval_min} min apart"
+
+
+def check_device_time(
+    rule: DoseRule, recorded: Sequence[datetime], at: datetime, planned_devices: int
+) -> int:
+    """Check the actual time of the next esketamine device against those already recorded and
+    return its number (2, 3, …).
+
+    Source: CLINICAL.md §4 (Spravato label: 56 mg = 2 devices, 84 mg = 3, given 5 min apart).
+    The devices are recorded as given, not computed: each must come at least
+    ``device_interval_min`` minutes after the previous one (a device given sooner is refused,
+    the nurse waits), and no more than ``planned_devices`` are recorded. The first device is
+    the dose start.
+    """
+    if rule.drug != "esketamine":
+        raise InvalidInput("device", "only esketamine is given as separate devices")
+    if not isinstance(at, datetime):
+        raise InvalidInput("at", f"must be a date-time, got {describe(at)}")
+    if not recorded:
+        raise InvalidInput("device", "the first device is recorded when the dose starts")
+    if len(recorded) >= planned_devices:
+        raise InvalidInput(
+            "device", f"all {planned_devices} devices of this dose are already recorded"
+        )
+    previous = recorded[-1]
+    number = len(recorded) + 1
+    gap = (at - previous).total_seconds() / 60
+    if gap < rule.device_interval_min:
+        raise InvalidInput(
+            "at",
+            f"device {number} at {at:%H:%M} is {max(gap, 0):.0f} min after device {number - 1} "
+            f"at {previous:%H:%M}; devices are given {rule.device_interval_min} min apart",
+        )
+    return number
