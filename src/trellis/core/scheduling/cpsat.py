@@ -161,7 +161,11 @@ class Model:
                 a = fixed[(kind, index)]
                 values = [g.slot(a.day, a.minute)]
             else:
-                values = [t for t in static[kind] if (kind, index, t) not in forbidden]
+                values = [
+                    t
+                    for t in g.in_window(patient, kind, index, static[kind])
+                    if (kind, index, t) not in forbidden
+                ]
                 if kind == "dose" and index == 1 and deadline is not None:
                     values = [t for t in values if t <= deadline]
             if not values:

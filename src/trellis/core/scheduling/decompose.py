@@ -242,9 +242,12 @@ def place_therapy(
         hint = hints or {}
         limit = doses[1]
         for j in range(track.preparation_count, 0, -1):
-            cands = [t for t in therapy_starts["preparation"] if t + pdur <= limit]
+            lo, hi = grid.start_range(patient, "preparation", j)  # the care plan's window
+            cands = [
+                t for t in therapy_starts["preparation"] if t + pdur <= limit and lo <= t <= hi
+            ]
             h = hint.get(("preparation", j))
-            if h is not None and h + pdur <= limit:
+            if h is not None and h + pdur <= limit and lo <= h <= hi:
                 cands.append(h)
             t = next((t for t in reversed(cands) if free(t, pdur)), None)
             if t is None:
@@ -256,13 +259,15 @@ def place_therapy(
         if ok:
             for k in range(1, track.dose_count + 1):
                 end = doses[k] + ddur
+                lo, hi = grid.start_range(patient, "integration", k)
+                lo, hi = max(lo, end), min(hi, end + within)
                 h = hint.get(("integration", k))
-                first = [h] if h is not None and end <= h <= end + within else []
+                first = [h] if h is not None and lo <= h <= hi else []
                 t = next(
                     (
                         t
                         for t in first + therapy_starts["integration"]
-                        if end <= t <= end + within and free(t, idur)
+                        if lo <= t <= hi and free(t, idur)
                     ),
                     None,
                 )
@@ -299,13 +304,19 @@ def _tied_sessions(
         pid = o.patient.id
         sessions: list[tuple[str, int, int, list[int]]] = []
         prep = therapy_starts[pid]["preparation"]
-        if k == 1 and o.track.preparation_count and prep and prep[0] >= lo:
-            values = [t for t in prep if t < hi]
+        first_prep = grid.in_window(o.patient, "preparation", 1, prep)
+        if k == 1 and o.track.preparation_count and first_prep and first_prep[0] >= lo:
             pdur = grid.slots(o.track.preparation_minutes)
             sessions += [
-                ("preparation", j, pdur, values) for j in range(o.track.preparation_count, 0, -1)
+                (
+                    "preparation",
+                    j,
+                    pdur,
+                    [t for t in grid.in_window(o.patient, "preparation", j, prep) if lo <= t < hi],
+                )
+                for j in range(o.track.preparation_count, 0, -1)
             ]
-        integ = therapy_starts[pid]["integration"]
+        integ = grid.in_window(o.patient, "integration", k, therapy_starts[pid]["integration"])
         dose_starts = (o.first_starts if k == 1 else o.starts).get(day, [])
         if dose_starts:
             within = o.track.integration_within_hours * 60 // grid.instance.slot_minutes

@@ -79,9 +79,11 @@ def _valid_dose_starts(grid: Grid, p: Patient, track: Track) -> tuple[list[int],
         extra = [t for (kind, _), t in booked.items() if kind == "dose"]
         ok = sorted(set(ok) | set(extra))
         prep = []
-    for _ in range(track.preparation_count if prep else 0):
-        i = bisect_left(prep, earliest)
-        if i == len(prep):
+    for j in range(1, track.preparation_count + 1 if prep else 1):
+        # Each preparation starts inside its care-plan window, after the one before it.
+        lo, hi = grid.start_range(p, "preparation", j)
+        i = bisect_left(prep, max(earliest, lo))
+        if i == len(prep) or prep[i] > hi:
             return ok, []
         earliest = prep[i] + pdur
     first = [s for s in ok if s >= earliest]
@@ -110,11 +112,28 @@ def dose_options(grid: Grid, p: Patient) -> DoseOptions | None:
             target[t // spd].append(t)
     n = track.dose_count
     layers: list[set[int]] = []
+    within_days = (track.integration_within_hours * 60 + 1440) // 1440
     for k in range(1, n + 1):
         source = first_by_day if k == 1 else by_day
         days = set(source)
         if k in booked:
             days = {booked[k] // spd}
+        else:
+            # The care plan's windows: dose k's days, and days from which integration k's
+            # window is still in reach (a relaxation of the slot-level rule).
+            dw, iw = p.window("dose", k), p.window("integration", k)
+            days = {
+                d
+                for d in days
+                if (dw is None or dw.holds(d))
+                and (
+                    iw is None
+                    or (
+                        (iw.latest is None or d <= iw.latest)
+                        and (iw.earliest is None or d + within_days >= iw.earliest)
+                    )
+                )
+            }
         layers.append(days)
     lo, hi = track.dose_spacing_min_days, track.dose_spacing_max_days
     for k in range(1, n):  # forward
