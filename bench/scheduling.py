@@ -8,13 +8,14 @@ Plain script, not a test (it measures wall-clock time):
     python bench/scheduling.py --quick    # 1 small seed, 10 s
     python bench/scheduling.py --no-windows --prebooked 0   # the months without care plans
 
-Prints a markdown table. Every patient carries the date windows its care plan gives each session
-(``generate_instance(windows=True)``: the pathway engine's windows). A pre-booked month books a
-seeded third of the patients first (the greedy desk on those alone), then hands the whole month
-to the solvers with those courses as ``booked`` appointments that must stay, as the booking app
-does when it re-plans around accepted appointments. Ratios are against the greedy baseline
-measured in the same run; every plan is checked by the independent verifier before it is
-counted. ``new / (bound − pre)`` counts only the courses booked on top of the pre-booked ones.
+Prints a markdown table. Every patient carries the date windows its care plan gives each
+session (``generate_instance(windows=True)``: the pathway engine's windows). A pre-booked month
+first books a third of what the month can hold (first-fit, in a seeded random order of
+referrals), then hands the whole month to the solvers with those courses as ``booked``
+appointments that must stay, as the booking app does when it re-plans around accepted
+appointments. Ratios are against the greedy baseline measured in the same run; every plan is
+checked by the independent verifier before it is counted. ``new / (bound − pre)`` counts only
+the courses booked on top of the pre-booked ones.
 """
 
 from __future__ import annotations
@@ -32,17 +33,30 @@ from trellis.core.scheduling.model import appointment_to_json
 
 
 def prebook(data: dict[str, Any], share: float, seed: int) -> tuple[dict[str, Any], int]:
-    """``data`` with about ``share`` of its patients' courses already booked (greedy, on those
-    patients alone); returns the new instance and how many courses are pre-booked."""
+    """``data`` with about ``share`` of the courses the month can hold already booked: the desk
+    books courses first-fit in a seeded random order (referrals that came in earlier) until it
+    holds ``share`` × the empty month's course bound. Returns the instance and how many."""
+    from trellis.core.scheduling.greedy import State, place_course
+    from trellis.core.scheduling.grid import build_grid
+    from trellis.core.scheduling.master import master_bound
+
+    inst = parse_instance(data)
+    target = round(share * master_bound(inst)[0])
     rng = random.Random(seed * 7919 + 1)
-    chosen = {p["id"] for p in data["patients"] if rng.random() < share}
-    alone = dict(data)
-    alone["patients"] = [p for p in data["patients"] if p["id"] in chosen]
-    inst = parse_instance(alone)
-    plan = solve_greedy(inst)
+    order = list(inst.patients)
+    rng.shuffle(order)
+    state = State.empty(build_grid(inst))
     by_patient: dict[str, list[dict[str, Any]]] = {}
-    for a in plan.appointments:
-        by_patient.setdefault(a.patient, []).append(appointment_to_json(inst, a))
+    for p in order:
+        if len(by_patient) >= target:
+            break
+        course = place_course(state, p)
+        if course is None:
+            continue
+        track = inst.tracks[p.track]
+        for a in course:
+            state.occupy(p, a, track.minutes(a.kind))
+        by_patient[p.id] = [appointment_to_json(inst, a) for a in course]
     out = dict(data)
     out["patients"] = [
         {**p, "booked": [{k: v for k, v in b.items() if k != "end"} for b in by_patient[p["id"]]]}

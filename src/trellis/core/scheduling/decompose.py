@@ -453,8 +453,8 @@ def master_guided(
     against the capacity the earlier rounds left. While time is left the construction starts
     again with another seed (the first master's days are reused; the per-day packing and the
     therapy orders differ) and the best attempt is kept. Patients with pre-booked appointments
-    are left to the caller. Returns the courses and, when no patient has pre-booked
-    appointments, the first master's proven bound on Σ priority (an upper bound for any plan).
+    are left to the caller. Returns the courses and the first master's proven bound on Σ priority
+    (an upper bound for any plan; with pre-booked courses, for any plan that keeps them).
     ``base`` holds the appointments already fixed (the pre-booked patients' whole courses): the
     construction works around them."""
     from trellis.core.scheduling.master import master_days
@@ -464,6 +464,8 @@ def master_guided(
     patients = [p for p in instance.patients if not p.booked]
     if not patients:
         return {}, None
+    prio_ids = {p.id for p in patients}
+    pre_weight = sum(p.priority for p in instance.patients if p.booked)
     by_id = {p.id: p for p in instance.patients}
 
     def fresh() -> tuple[Occupancy, list[int]]:
@@ -481,10 +483,21 @@ def master_guided(
         return occ, load
 
     occ0, load0 = fresh()
-    first_days, found = master_days(
-        instance, grid, time_limit / 2, patients, load0 if base else None
-    )
-    bound = found if len(patients) == len(instance.patients) else None
+    bound: float | None = None
+    if len(patients) == len(instance.patients):
+        first_days, bound = master_days(instance, grid, time_limit / 2, patients)
+    else:
+        # Pre-booked courses: the first master plans everyone with them required on their
+        # booked days (chair, window and therapy cuts see them), which also bounds every plan
+        # that keeps them; if it finds nothing, plan the others against the capacity left.
+        first_days, bound = master_days(
+            instance, grid, time_limit / 3, list(instance.patients), required=True
+        )
+        if first_days:
+            first_days = {pid: d for pid, d in first_days.items() if pid in prio_ids}
+        else:
+            bound = None
+            first_days, _ = master_days(instance, grid, time_limit / 3, patients, load0)
     prio = {p.id: p.priority for p in patients}
     best: dict[str, list[Appointment]] = {}
     attempt = stale = 0
@@ -513,7 +526,7 @@ def master_guided(
         attempt += 1
         # Stop at the bound, after two attempts without gain, or when another attempt as long
         # as this one would not fit in the time.
-        if bound is not None and weight >= math.floor(bound + 1e-6):
+        if bound is not None and weight + pre_weight >= math.floor(bound + 1e-6):
             break
         if stale >= 2 or time.perf_counter() + (time.perf_counter() - t0) > deadline:
             break

@@ -215,11 +215,14 @@ def build_master(
     weights: dict[str, float] | None = None,
     solver_id: str = "HIGHS",
     background: list[int] | None = None,
+    required: bool = False,
 ) -> Master | None:
     """Build the master MIP; ``weights`` (default 1 per course) set the objective.
 
     ``background`` (the optimiser's later rounds) counts doses already booked in each slot; the
-    capacities are what is left. With it the chair-count cut is skipped (chairs are pooled)."""
+    capacities are what is left. With it the chair-count cut is skipped (chairs are pooled).
+    ``required``: patients with pre-booked appointments must be booked (every valid plan
+    completes them), which keeps the model a relaxation of the plans around them."""
     g = grid or build_grid(instance)
     spd = g.spd
     solver = pywraplp.Solver.CreateSolver(solver_id)
@@ -247,7 +250,7 @@ def build_master(
     for pid, o in options.items():
         n = o.track.dose_count
         lo, hi = o.track.dose_spacing_min_days, o.track.dose_spacing_max_days
-        xp = solver.IntVar(0, 1, f"x_{pid}")
+        xp = solver.IntVar(1 if required and o.patient.booked else 0, 1, f"x_{pid}")
         x[pid] = xp
         for k in range(1, n + 1):
             for d in o.layers[k - 1]:
@@ -353,6 +356,7 @@ def master_days(
     time_limit: float,
     patients: list[Patient] | None = None,
     background: list[int] | None = None,
+    required: bool = False,
 ) -> tuple[dict[str, dict[int, int]], float | None]:
     """The optimiser's guide: (patient → {dose index → day} for the courses the master books,
     maximising Σ priority; the MIP's proven bound on Σ priority). Empty when the MIP finds
@@ -360,7 +364,7 @@ def master_days(
     on Σ priority of any valid plan's courses."""
     pats = patients if patients is not None else list(instance.patients)
     weights = {p.id: float(p.priority) for p in pats}
-    master = build_master(instance, grid, pats, weights, background=background)
+    master = build_master(instance, grid, pats, weights, background=background, required=required)
     if master is None or not master.x:
         return {}, 0.0
     s = master.solver
