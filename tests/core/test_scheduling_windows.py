@@ -121,3 +121,20 @@ def test_a_window_no_session_can_meet_leaves_the_course_unbooked() -> None:
         assert "B" not in {a.patient for a in plan.appointments}
         assert verify(inst, plan).valid
     assert master_bound(inst)[0] <= 2
+
+
+def test_exact_room_assignment_keeps_the_most_weight_around_pinned_rooms() -> None:
+    from trellis.core.scheduling.cpsat import _assign_exact
+    from trellis.core.scheduling.grid import build_grid
+
+    grid = build_grid(parse_instance(tiny_instance()))
+    t0 = grid.slot(0, 8 * 60)
+    busy = {r: bytearray(grid.horizon) for r in ("chair-1", "chair-2")}
+    busy["chair-1"][t0 + 4 : t0 + 6] = b"\x01\x01"  # a pre-booked dose pins chair-1
+    items = [
+        (("X", "dose", 1), t0, 5, 1),  # fits chair-2 only
+        (("Y", "dose", 1), t0 + 2, 4, 5),  # fits chair-2 only, and weighs more
+        (("Z", "dose", 1), t0, 2, 1),  # fits either
+    ]
+    got = _assign_exact(grid, busy, items, ["chair-1", "chair-2"])
+    assert got == {("Y", "dose", 1): "chair-2", ("Z", "dose", 1): "chair-1"}

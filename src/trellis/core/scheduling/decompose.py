@@ -28,6 +28,7 @@ from trellis.core.scheduling.grid import Grid
 from trellis.core.scheduling.master import DoseOptions, dose_options
 from trellis.core.scheduling.model import Appointment, Instance, Patient
 
+MAX_STALE = 2  # restarts of the construction without gain before it stops
 Tied = dict[tuple[str, int], list[tuple[str, int, int, list[int]]]]
 
 
@@ -528,6 +529,6 @@ def master_guided(
         # as this one would not fit in the time.
         if bound is not None and weight + pre_weight >= math.floor(bound + 1e-6):
             break
-        if stale >= 2 or time.perf_counter() + (time.perf_counter() - t0) > deadline:
+        if stale >= MAX_STALE or time.perf_counter() + (time.perf_counter() - t0) > deadline:
             break
     return best, bound
