@@ -665,6 +665,8 @@ def solve_cpsat(
         if _weight(instance, found) > _weight(instance, {p: best[p] for p in free_booked}):
             best = {pid: a for pid, a in best.items() if pid not in freed} | found
             best_weight = _weight(instance, best)
+            if bound is not None and best_weight >= bound:
+                status = "optimal"  # the master's proven bound is reached: stop here
         elif _weight(instance, found) == _weight(instance, {p: best[p] for p in free_booked}):
             best = {pid: a for pid, a in best.items() if pid not in freed} | found
 
@@ -685,6 +687,7 @@ def solve_cpsat(
         # greedy plan (rooms assigned as it books) stands instead.
         appts, weight = [], -1
     roomed_weight = _weight(instance, _courses(roomed))
+
     if weight < roomed_weight:
         appts, weight = roomed, roomed_weight
         status = "optimal" if bound is not None and weight >= bound else "feasible"

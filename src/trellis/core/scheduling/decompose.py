@@ -28,7 +28,7 @@ from trellis.core.scheduling.grid import Grid
 from trellis.core.scheduling.master import DoseOptions, dose_options
 from trellis.core.scheduling.model import Appointment, Instance, Patient
 
-MAX_STALE = 2  # restarts of the construction without gain before it stops
+MAX_STALE = 6  # restarts of the construction without gain before it stops
 Tied = dict[tuple[str, int], list[tuple[str, int, int, list[int]]]]
 
 
