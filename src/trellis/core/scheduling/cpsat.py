@@ -687,9 +687,9 @@ def solve_cpsat(
         # greedy plan (rooms assigned as it books) stands instead.
         appts, weight = [], -1
     roomed_weight = _weight(instance, _courses(roomed))
-
     if weight < roomed_weight:
         appts, weight = roomed, roomed_weight
+    if weight < best_weight:  # rooms cost a course: optimal only if the bound still says so
         status = "optimal" if bound is not None and weight >= bound else "feasible"
     return Plan(
         tuple(appts),
