@@ -238,7 +238,9 @@ def test_appointments_become_done_when_their_session_is_recorded(cast: Cast, cli
     dose1 = next(a for a in made if a.kind == "dose" and a.care_activity_id is not None)
     assert services.mark_done() == 0  # nothing recorded yet
     # The dosing app records the dose, which completes its care activity.
-    CareActivity.objects.filter(pk=dose1.care_activity_id).update(status="done")
+    CareActivity.objects.filter(pk=dose1.care_activity_id).update(
+        status="done", done_at=dose1.start
+    )
     assert services.mark_done() == 1
     dose1.refresh_from_db()
     assert dose1.status == Appointment.Status.DONE

@@ -229,3 +229,33 @@ def test_bound_json_is_the_only_thing_on_stdout(files: dict[str, str]) -> None:
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["method"] in ("capacity-knapsack", "day-master-mip")
+
+
+def test_generate_with_windows_gives_care_plan_windows_that_plans_keep(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    inst, plan = tmp_path / "w.json", tmp_path / "p.json"
+    r = cli(
+        "schedule", "generate", "--seed", "4", "--patients", "12", "--windows", "--out", str(inst)
+    )
+    assert r.code == 0, r.err
+    data = json.loads(inst.read_text())
+    assert all(p["windows"] for p in data["patients"])
+    r = cli("schedule", "solve", str(inst), "--method", "greedy", "--out", str(plan))
+    assert r.code == 0, r.err
+    r = cli("schedule", "verify", str(inst), str(plan), "--format", "json")
+    assert r.code == 0, r.out
+    assert json.loads(r.out)["valid"]
+
+
+def test_verify_names_a_session_outside_its_care_plan_window(
+    cli: Callable[..., Any], files: dict[str, str]
+) -> None:
+    data = tiny_instance()
+    data["patients"][0]["windows"] = [{"kind": "dose", "index": 2, "earliest": "2026-02-04"}]
+    Path(files["instance"]).write_text(json.dumps(data))
+    r = cli("schedule", "verify", files["instance"], files["plan"], "--format", "json")
+    assert r.code == 1
+    (violation,) = json.loads(r.out)["violations"]
+    assert violation["constraint"] == "outside_pathway_window"
+    assert violation["appointment"] == "A/dose#2"

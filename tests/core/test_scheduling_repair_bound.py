@@ -174,6 +174,10 @@ def test_generated_instance_and_plans_match_the_json_schemas() -> None:
     plan_schema = json.loads((DOCS / "scheduling-plan.schema.json").read_text())
     data = generate_instance(3, days=14, patients=10)
     jsonschema.validate(data, instance_schema)
+    windowed = generate_instance(3, days=14, patients=10, windows=True)
+    assert all(p.get("windows") for p in windowed["patients"])
+    jsonschema.validate(windowed, instance_schema)
+    parse_instance(windowed)
     tiny = tiny_instance()
     tiny["patients"][0]["booked"] = [tiny_plan()["appointments"][0]]
     jsonschema.validate(tiny, instance_schema)

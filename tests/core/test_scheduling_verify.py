@@ -132,6 +132,27 @@ CASES: dict[str, tuple[Callable[[Data, Data], None], bool]] = {
         ),
         True,
     ),
+    "outside_pathway_window": (
+        _patient("A", windows=[{"kind": "dose", "index": 2, "earliest": "2026-02-04"}]),
+        True,
+    ),
+    "preparation_out_of_order": (
+        lambda i, p: (
+            _track("mini-esk", preparation_count=2)(i, p),
+            _set("B", "preparation", 1, start="2026-02-02T10:00")(i, p),
+            _add(
+                {
+                    "patient": "B",
+                    "kind": "preparation",
+                    "index": 2,
+                    "start": "2026-02-02T08:00",
+                    "room": "room-2",
+                    "staff": ["th-2"],
+                }
+            )(i, p),
+        ),
+        True,
+    ),
 }
 
 
@@ -191,3 +212,71 @@ def test_plan_structure_errors_name_the_field() -> None:
     with pytest.raises(InvalidInput) as err:
         parse_plan(plan, inst)
     assert err.value.field == "appointments[3].start"
+
+
+def _shifts(instance: Data, *shifts: tuple[str, str]) -> None:
+    """Replace the nurse by one nurse per (start, end) shift on every weekday (ratio 1)."""
+    instance["staff"] = [s for s in instance["staff"] if "nurse" not in s["roles"]]
+    for i, (start, end) in enumerate(shifts, start=1):
+        instance["staff"].append(
+            {
+                "id": f"rn-{i}",
+                "roles": ["nurse"],
+                "availability": [
+                    {"weekday": wd, "start": start, "end": end}
+                    for wd in ("mon", "tue", "wed", "thu", "fri")
+                ],
+            }
+        )
+
+
+def test_nurse_cover_is_pooled_across_a_shift_change() -> None:
+    # A's dose 1 runs 09:00-11:00; rn-1 leaves at 10:30 and rn-2 comes at 10:00: at every
+    # minute one nurse is on duty for the one dose in progress (ratio 1), though no single
+    # nurse covers the whole dose.
+    instance, plan = tiny_instance(), tiny_plan()
+    _shifts(instance, ("08:00", "10:30"), ("10:00", "18:00"))
+    result = _check(instance, plan)
+    assert result.valid, [v.to_json() for v in result.violations]
+
+
+def test_nurse_gap_between_shifts_is_a_violation() -> None:
+    instance, plan = tiny_instance(), tiny_plan()
+    _shifts(instance, ("08:00", "09:30"), ("10:00", "18:00"))
+    result = _check(instance, plan)
+    assert "nurse_ratio_exceeded" in result.constraints()
+    assert {v.appointment for v in result.violations} >= {"A/dose#1"}
+
+
+def test_pathway_windows_hold_on_the_day_bounds() -> None:
+    instance, plan = tiny_instance(), tiny_plan()
+    # A's dose 2 is on 2026-02-03: a window ending that day holds, one ending the day before
+    # does not.
+    _patient("A", windows=[{"kind": "dose", "index": 2, "latest": "2026-02-03"}])(instance, plan)
+    assert _check(instance, plan).valid
+    _patient("A", windows=[{"kind": "dose", "index": 2, "latest": "2026-02-02"}])(instance, plan)
+    assert _check(instance, plan).constraints() == {"outside_pathway_window"}
+
+
+@pytest.mark.parametrize(
+    ("window", "field"),
+    [
+        ({"kind": "dose", "index": 3, "earliest": "2026-02-03"}, "patients[0].windows[0].index"),
+        (
+            {"kind": "peer_circle", "index": 1, "earliest": "2026-02-03"},
+            "patients[0].windows[0].kind",
+        ),
+        ({"kind": "dose", "index": 1}, "patients[0].windows[0]"),
+        (
+            {"kind": "dose", "index": 1, "earliest": "2026-02-05", "latest": "2026-02-03"},
+            "patients[0].windows[0].latest",
+        ),
+        ({"kind": "dose", "index": 1, "earliest": "soon"}, "patients[0].windows[0].earliest"),
+    ],
+)
+def test_bad_windows_name_the_field(window: Data, field: str) -> None:
+    instance = tiny_instance()
+    instance["patients"][0]["windows"] = [window]
+    with pytest.raises(InvalidInput) as err:
+        parse_instance(instance)
+    assert err.value.field == field

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from trellis.core.scheduling import parse_instance, parse_plan, plan_to_json, so
 from trellis.core.scheduling.generate import default_tracks
 from trellis.core.scheduling.model import WEEKDAYS, Instance, Plan
 from trellis.core.scheduling.repair import repair
+from trellis.core.scheduling.windows import windows_json
 from trellis.notify.jobs import periodic_job
 from trellis.notify.services import message_patient, unsent_channels
 from trellis.patients.models import Patient
@@ -532,15 +533,33 @@ def _fixed_course(
 
 
 def _open_activities(episode: Episode, taken: set[int]) -> dict[str, list[CareActivity]]:
+    """The course's planned preparation, dose and integration activities, in index order.
+
+    Only the plan's own sessions (``name == kind``): a track's extra integration sessions
+    (``relapse-prevention``) share the kind and their own numbering, and are not booked here."""
     out: dict[str, list[CareActivity]] = {k: [] for k in COURSE_KINDS}
     for a in (
         care.activities_of(episode)
         .filter(kind__in=COURSE_KINDS, status=CareActivity.Status.PLANNED)
         .order_by("kind", "index")
     ):
-        if a.pk not in taken:
+        if a.pk not in taken and a.name == a.kind:
             out[a.kind].append(a)
     return out
+
+
+def _cadence_spacing(episode: Episode, doses: list[CareActivity], base: dict[str, Any]) -> None:
+    """A weekly cadence (Spravato label: twice weekly, then weekly) is held by the doses' care-plan
+    windows; the track's spacing only keeps its minimum and is widened to what the windows
+    allow between consecutive doses."""
+    if not care.protocol_of(episode).doses.uses_cadence or len(doses) < 2:
+        return
+    widest = max((b.latest - a.earliest).days for a, b in zip(doses, doses[1:], strict=False))
+    spacing = base["dose_spacing_days"]
+    base["dose_spacing_days"] = {
+        "min": spacing["min"],
+        "max": max(spacing["max"], spacing["min"], widest),
+    }
 
 
 def _may_book_drug(program: Any, episode: Any, on: Any) -> bool:
@@ -635,6 +654,7 @@ def build_instance(
         doses = open_["dose"]
         preps = open_["preparation"]
         integ = {a.index: a for a in open_["integration"]}
+        _cadence_spacing(episode, doses, base)
         track = dict(base)
         track["preparation_count"] = len(preps)
         track["dose_count"] = len(doses)
@@ -658,6 +678,9 @@ def build_instance(
         windows = _patient_windows(program, episode.patient)
         if windows is not None:
             item["availability"] = windows
+        # The care plan's dates (the pathway's windows, stored when the course started): every
+        # session inside its window, in the pathway's order (one source of truth for dates).
+        item["windows"] = windows_json(preps, doses, integ)
         patients.append(item)
         links: dict[str, int | None] = {}
         for i, prep in enumerate(preps, start=1):
@@ -958,7 +981,7 @@ def accept(
                 ):
                     old.start, old.end, old.room, old.staff = start, end, room, staff
                     old.save(update_fields=["start", "end", "room", "staff"])
-                    care.mark_scheduled(old.care_activity_id, start)
+                    care.mark_scheduled(old.care_activity_id, start, day=_local_day(program, start))
                     made.append(old)
                 continue
             activity_id = info.get("activities", {}).get(key)
@@ -978,7 +1001,7 @@ def accept(
             created_by=user,
             source_plan=proposal,
         )
-        care.mark_scheduled(activity_id, start)
+        care.mark_scheduled(activity_id, start, day=_local_day(program, start))
         made.append(appt)
     proposal.accepted_by = user
     proposal.accepted_at = now
@@ -1000,6 +1023,10 @@ def accept(
     for appts in by_patient.values():
         send_confirmation(proposal, appts[0].patient, appts)
     return made
+
+
+def _local_day(program: Program, moment: datetime) -> date:
+    return _local(program, moment).date()
 
 
 def _activity_index(episode: Episode, activity_id: int | None, fallback: int) -> int:
@@ -1100,13 +1127,27 @@ def send_confirmation(proposal: PlanProposal, patient: Patient, appts: list[Appo
 def mark_done(now: datetime | None = None) -> int:
     """Booked appointments whose care activity has been recorded (the dose given, the session
     held: recorded in dosing or integration, which complete the care activity) become done, so
-    the calendars and the chart show what happened. Each change is audited; returns how many."""
-    done = list(
-        Appointment.objects.filter(
-            status=Appointment.Status.BOOKED,
-            care_activity__status=CareActivity.Status.DONE,
-        ).select_related("program")
-    )
+    the calendars and the chart show what happened. Each change is audited; returns how many.
+
+    Only the appointment's own session counts: the recorded activity has the appointment's kind
+    and index and happened on the appointment's day (clinic time). A session recorded on
+    another day (a preparation held today while its appointment is next week) leaves the
+    appointment booked, for the team to cancel or keep."""
+    candidates = Appointment.objects.filter(
+        status=Appointment.Status.BOOKED,
+        care_activity__status=CareActivity.Status.DONE,
+        care_activity__done_at__isnull=False,
+        care_activity__kind=F("kind"),
+        care_activity__index=F("index"),
+    ).select_related("program", "care_activity")
+    done = [
+        appt
+        for appt in candidates
+        if appt.care_activity is not None
+        and appt.care_activity.done_at is not None
+        and _local_day(appt.program, appt.care_activity.done_at)
+        == _local_day(appt.program, appt.start)
+    ]
     for appt in done:
         appt.status = Appointment.Status.DONE
         appt.save(update_fields=["status"])
@@ -1274,6 +1315,29 @@ def cancel(
     track, patient_json, sessions = fixed
     booked = patient_json.pop("booked")
     cancelled_key = next(k for k, v in sessions.items() if v == str(appointment.pk))
+    # The repaired course stays inside its care plan's windows too.
+    acts = {
+        a.pk: a
+        for a in CareActivity.objects.filter(
+            pk__in=[a.care_activity_id for a in future if a.care_activity_id]
+        )
+    }
+    by_id = {str(a.pk): a for a in future}
+    plan_windows = []
+    for key, appt_id in sessions.items():
+        kind, index = key.split("#")
+        act = acts.get(by_id[appt_id].care_activity_id or 0)
+        if act is not None:
+            plan_windows.append(
+                {
+                    "kind": kind,
+                    "index": int(index),
+                    "earliest": act.earliest.isoformat(),
+                    "latest": act.latest.isoformat(),
+                }
+            )
+    if plan_windows:
+        patient_json["windows"] = plan_windows
     patient_json["release"] = start_date.isoformat()
     data["tracks"] = {**data["tracks"], patient_json["track"]: track}
     others = [p for p in data["patients"] if p["id"] != pid and p.get("booked")]

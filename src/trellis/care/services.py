@@ -1498,8 +1498,14 @@ def complete_assessment_activity(episode: Episode, instrument: str, at: datetime
     return True
 
 
-def mark_scheduled(activity_id: int | None, at: datetime | None) -> None:
-    """The booking app booked (``at`` set) or released (``at`` None) the planned activity."""
+def mark_scheduled(
+    activity_id: int | None, at: datetime | None, *, day: date | None = None
+) -> None:
+    """The booking app booked (``at`` set) or released (``at`` None) the planned activity.
+
+    ``day`` (the booked date in clinic time) becomes the activity's target, so the timeline,
+    the board and the booking calendar show the same date; the scheduler kept it inside the
+    activity's window (earliest–latest), and a date outside it is refused rather than stored."""
     if activity_id is None:
         return
     rows = CareActivity.objects.filter(
@@ -1507,5 +1513,10 @@ def mark_scheduled(activity_id: int | None, at: datetime | None) -> None:
     )
     if at is None:
         rows.update(status=CareActivity.Status.PLANNED, scheduled_at=None)
-    else:
+        return
+    if day is None:
         rows.update(status=CareActivity.Status.SCHEDULED, scheduled_at=at)
+        return
+    if rows.exclude(earliest__lte=day, latest__gte=day).exists():
+        raise Conflict("The booked date is outside the care plan's window for this activity.")
+    rows.update(status=CareActivity.Status.SCHEDULED, scheduled_at=at, target=day)

@@ -34,6 +34,11 @@ def register(subparsers: Any) -> None:
     g.add_argument(
         "--start-date", default="2026-02-02", help="first day (ISO date, default a Monday)"
     )
+    g.add_argument(
+        "--windows",
+        action="store_true",
+        help="give every patient its care-plan date windows (from the pathway engine)",
+    )
     g.add_argument("--out", required=True, help="instance file to write ('-' for stdout)")
     add_format_argument(g)
     g.set_defaults(func=run_generate)
@@ -147,7 +152,9 @@ def run_generate(args: argparse.Namespace) -> int:
         raise InvalidInput(
             "--start-date", f"must be an ISO date YYYY-MM-DD, got {args.start_date!r}"
         ) from None
-    data = generate_instance(seed, days, chairs, nurses, therapists, patients, start)
+    data = generate_instance(
+        seed, days, chairs, nurses, therapists, patients, start, windows=args.windows
+    )
     _write_json(args.out, data)
     summary = {
         "out": args.out,

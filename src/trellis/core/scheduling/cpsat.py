@@ -161,7 +161,11 @@ class Model:
                 a = fixed[(kind, index)]
                 values = [g.slot(a.day, a.minute)]
             else:
-                values = [t for t in static[kind] if (kind, index, t) not in forbidden]
+                values = [
+                    t
+                    for t in g.in_window(patient, kind, index, static[kind])
+                    if (kind, index, t) not in forbidden
+                ]
                 if kind == "dose" and index == 1 and deadline is not None:
                     values = [t for t in values if t <= deadline]
             if not values:
@@ -339,6 +343,7 @@ def colour(
     inst = g.instance
     busy = {r: bytearray(v) for r, v in (background or Background(g)).rooms.items()}
     minutes = {p.id: inst.tracks[p.track] for p in inst.patients}
+    prio = {p.id: p.priority for p in inst.patients}
     for appts in courses.values():
         for a in appts:
             if a.room is not None and a.room in busy:
@@ -350,20 +355,57 @@ def colour(
         (a for appts in courses.values() for a in appts if a.room is None),
         key=lambda a: (a.day, a.minute, a.patient),
     )
+    # Rooms of one kind on one day form an independent problem (no session crosses midnight).
+    groups: dict[tuple[int, bool], list[Appointment]] = {}
     for a in todo:
-        if a.patient in dropped:
-            continue
-        t, d = g.slot(a.day, a.minute), g.slots(minutes[a.patient].minutes(a.kind))
-        zero = bytes(d)
-        pool = g.chairs if a.kind == "dose" else g.therapy_rooms
-        room = next((r for r in pool if g.room_run[r][t] >= d and busy[r][t : t + d] == zero), None)
-        if room is None:
+        groups.setdefault((a.day, a.kind == "dose"), []).append(a)
+
+    def span(a: Appointment) -> tuple[int, int]:
+        return g.slot(a.day, a.minute), g.slots(minutes[a.patient].minutes(a.kind))
+
+    for (_, is_dose), items in sorted(groups.items()):
+        pool = g.chairs if is_dose else g.therapy_rooms
+        items = [a for a in items if a.patient not in dropped]
+        trial = {r: bytearray(busy[r]) for r in pool}
+        picks: dict[tuple[str, str, int], str] = {}
+        failed: list[Appointment] = []
+        for a in items:
+            if a.patient in {f.patient for f in failed}:
+                continue
+            t, d = span(a)
+            zero = bytes(d)
+            # Best fit: of the free rooms, the one whose next booking (a pinned appointment)
+            # comes soonest, so long free stretches stay whole; with nothing pinned ahead every
+            # room ties and this is interval colouring in start order (exact when rooms are
+            # interchangeable).
+            free = [r for r in pool if g.room_run[r][t] >= d and trial[r][t : t + d] == zero]
+            room = min(
+                free, key=lambda r: (_next_taken(g, trial[r], r, t), pool.index(r)), default=None
+            )
+            if room is None:
+                failed.append(a)
+                continue
+            trial[room][t : t + d] = b"\x01" * d
+            picks[a.key] = room
+        if failed:
+            # Pinned rooms make colouring inexact: assign the day's sessions exactly, keeping
+            # the required courses first, then as much priority as fits.
+            weight = {a.key: (1000 if a.patient in required else prio[a.patient]) for a in items}
+            exact = _assign_exact(g, busy, [(a.key, *span(a), weight[a.key]) for a in items], pool)
+            if exact is not None and sum(weight[k] for k in exact) > sum(weight[k] for k in picks):
+                picks = exact
+                failed = [a for a in items if a.key not in picks]
+                trial = {r: bytearray(busy[r]) for r in pool}
+                for a in items:
+                    if a.key in picks:
+                        t, d = span(a)
+                        trial[picks[a.key]][t : t + d] = b"\x01" * d
+        for a in failed:
             if a.patient in required:
                 raise Conflict(f"patient {a.patient}: no free room for {a.kind}#{a.index}")
             dropped.add(a.patient)
-            continue
-        busy[room][t : t + d] = b"\x01" * d
-        chosen[a.key] = room
+        busy.update(trial)
+        chosen.update(picks)
     out = []
     for pid, appts in courses.items():
         if pid in dropped:
@@ -373,6 +415,53 @@ def colour(
                 a = Appointment(a.patient, a.kind, a.index, a.day, a.minute, chosen[a.key], a.staff)
             out.append(a)
     return out
+
+
+def _assign_exact(
+    g: Grid,
+    busy: dict[str, bytearray],
+    items: list[tuple[tuple[str, str, int], int, int, int]],
+    pool: list[str],
+    time_limit: float = 2.0,
+) -> dict[tuple[str, str, int], str] | None:
+    """Rooms for sessions ``(key, start slot, length, weight)`` of one kind and day around the
+    rooms' bookings ``busy`` (a small CP-SAT model), keeping as much weight as possible; a
+    session left out has no key in the result. None when the model finds nothing in time."""
+    m = cp_model.CpModel()
+    per_room: dict[str, list[cp_model.IntervalVar]] = {r: [] for r in pool}
+    options: dict[tuple[str, str, int], list[tuple[str, cp_model.IntVar]]] = {}
+    kept = []
+    for key, t, d, weight in items:
+        zero = bytes(d)
+        options[key] = []
+        for r in pool:
+            if g.room_run[r][t] < d or busy[r][t : t + d] != zero:
+                continue
+            lit = m.new_bool_var(f"{key}_{r}")
+            per_room[r].append(m.new_optional_fixed_size_interval_var(t, d, lit, f"i_{key}_{r}"))
+            options[key].append((r, lit))
+        m.add_at_most_one(lit for _, lit in options[key])
+        kept += [(lit, weight) for _, lit in options[key]]
+    for intervals in per_room.values():
+        if len(intervals) > 1:
+            m.add_no_overlap(intervals)
+    m.maximize(sum(w * lit for lit, w in kept))
+    solver = _solver(time_limit, 0)
+    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    out: dict[tuple[str, str, int], str] = {}
+    for key, opts in options.items():
+        room = next((r for r, lit in opts if solver.boolean_value(lit)), None)
+        if room is not None:
+            out[key] = room
+    return out
+
+
+def _next_taken(g: Grid, busy: bytearray, room: str, t: int) -> int:
+    """The first slot from ``t`` on where ``room`` is booked or closed."""
+    taken = busy.find(b"\x01", t)
+    closed = t + g.room_run[room][t]
+    return closed if taken < 0 else min(taken, closed)
 
 
 def _status(code: cp_model.CpSolverStatus) -> str:
@@ -481,6 +570,9 @@ def solve_cpsat(
 
     best = _courses(baseline.appointments)
     best_weight = _weight(instance, best)
+    # The best plan whose rooms are already assigned: the end's re-colouring may drop a course
+    # (pinned pre-booked rooms make colouring inexact), and then this one stands.
+    roomed = list(baseline.appointments)
     bound: int | None = None
     status = "feasible"
     if instance.patients and len(instance.patients) > len(required):
@@ -496,6 +588,7 @@ def solve_cpsat(
         found = _first_fit_rest(instance, grid, colour(grid, pinned | guided, required))
         if _weight(instance, found) > best_weight:
             best, best_weight = found, _weight(instance, found)
+            roomed = [a for appts in found.values() for a in appts]
 
     model = Model(grid)
     for p in instance.patients:
@@ -572,6 +665,8 @@ def solve_cpsat(
         if _weight(instance, found) > _weight(instance, {p: best[p] for p in free_booked}):
             best = {pid: a for pid, a in best.items() if pid not in freed} | found
             best_weight = _weight(instance, best)
+            if bound is not None and best_weight >= bound:
+                status = "optimal"  # the master's proven bound is reached: stop here
         elif _weight(instance, found) == _weight(instance, {p: best[p] for p in free_booked}):
             best = {pid: a for pid, a in best.items() if pid not in freed} | found
 
@@ -591,8 +686,11 @@ def solve_cpsat(
         # A pre-booked patient's own new sessions found no room once rooms were pinned: the
         # greedy plan (rooms assigned as it books) stands instead.
         appts, weight = [], -1
-    if weight < (baseline.objective or 0):
-        appts, weight, status = list(baseline.appointments), baseline.objective or 0, "feasible"
+    roomed_weight = _weight(instance, _courses(roomed))
+    if weight < roomed_weight:
+        appts, weight = roomed, roomed_weight
+    if weight < best_weight:  # rooms cost a course: optimal only if the bound still says so
+        status = "optimal" if bound is not None and weight >= bound else "feasible"
     return Plan(
         tuple(appts),
         method="cpsat",

@@ -28,6 +28,7 @@ from trellis.core.scheduling.grid import Grid
 from trellis.core.scheduling.master import DoseOptions, dose_options
 from trellis.core.scheduling.model import Appointment, Instance, Patient
 
+MAX_STALE = 6  # restarts of the construction without gain before it stops
 Tied = dict[tuple[str, int], list[tuple[str, int, int, list[int]]]]
 
 
@@ -242,9 +243,12 @@ def place_therapy(
         hint = hints or {}
         limit = doses[1]
         for j in range(track.preparation_count, 0, -1):
-            cands = [t for t in therapy_starts["preparation"] if t + pdur <= limit]
+            lo, hi = grid.start_range(patient, "preparation", j)  # the care plan's window
+            cands = [
+                t for t in therapy_starts["preparation"] if t + pdur <= limit and lo <= t <= hi
+            ]
             h = hint.get(("preparation", j))
-            if h is not None and h + pdur <= limit:
+            if h is not None and h + pdur <= limit and lo <= h <= hi:
                 cands.append(h)
             t = next((t for t in reversed(cands) if free(t, pdur)), None)
             if t is None:
@@ -256,13 +260,15 @@ def place_therapy(
         if ok:
             for k in range(1, track.dose_count + 1):
                 end = doses[k] + ddur
+                lo, hi = grid.start_range(patient, "integration", k)
+                lo, hi = max(lo, end), min(hi, end + within)
                 h = hint.get(("integration", k))
-                first = [h] if h is not None and end <= h <= end + within else []
+                first = [h] if h is not None and lo <= h <= hi else []
                 t = next(
                     (
                         t
                         for t in first + therapy_starts["integration"]
-                        if end <= t <= end + within and free(t, idur)
+                        if lo <= t <= hi and free(t, idur)
                     ),
                     None,
                 )
@@ -299,13 +305,19 @@ def _tied_sessions(
         pid = o.patient.id
         sessions: list[tuple[str, int, int, list[int]]] = []
         prep = therapy_starts[pid]["preparation"]
-        if k == 1 and o.track.preparation_count and prep and prep[0] >= lo:
-            values = [t for t in prep if t < hi]
+        first_prep = grid.in_window(o.patient, "preparation", 1, prep)
+        if k == 1 and o.track.preparation_count and first_prep and first_prep[0] >= lo:
             pdur = grid.slots(o.track.preparation_minutes)
             sessions += [
-                ("preparation", j, pdur, values) for j in range(o.track.preparation_count, 0, -1)
+                (
+                    "preparation",
+                    j,
+                    pdur,
+                    [t for t in grid.in_window(o.patient, "preparation", j, prep) if lo <= t < hi],
+                )
+                for j in range(o.track.preparation_count, 0, -1)
             ]
-        integ = therapy_starts[pid]["integration"]
+        integ = grid.in_window(o.patient, "integration", k, therapy_starts[pid]["integration"])
         dose_starts = (o.first_starts if k == 1 else o.starts).get(day, [])
         if dose_starts:
             within = o.track.integration_within_hours * 60 // grid.instance.slot_minutes
@@ -442,8 +454,8 @@ def master_guided(
     against the capacity the earlier rounds left. While time is left the construction starts
     again with another seed (the first master's days are reused; the per-day packing and the
     therapy orders differ) and the best attempt is kept. Patients with pre-booked appointments
-    are left to the caller. Returns the courses and, when no patient has pre-booked
-    appointments, the first master's proven bound on Σ priority (an upper bound for any plan).
+    are left to the caller. Returns the courses and the first master's proven bound on Σ priority
+    (an upper bound for any plan; with pre-booked courses, for any plan that keeps them).
     ``base`` holds the appointments already fixed (the pre-booked patients' whole courses): the
     construction works around them."""
     from trellis.core.scheduling.master import master_days
@@ -453,6 +465,8 @@ def master_guided(
     patients = [p for p in instance.patients if not p.booked]
     if not patients:
         return {}, None
+    prio_ids = {p.id for p in patients}
+    pre_weight = sum(p.priority for p in instance.patients if p.booked)
     by_id = {p.id: p for p in instance.patients}
 
     def fresh() -> tuple[Occupancy, list[int]]:
@@ -470,10 +484,21 @@ def master_guided(
         return occ, load
 
     occ0, load0 = fresh()
-    first_days, found = master_days(
-        instance, grid, time_limit / 2, patients, load0 if base else None
-    )
-    bound = found if len(patients) == len(instance.patients) else None
+    bound: float | None = None
+    if len(patients) == len(instance.patients):
+        first_days, bound = master_days(instance, grid, time_limit / 2, patients)
+    else:
+        # Pre-booked courses: the first master plans everyone with them required on their
+        # booked days (chair, window and therapy cuts see them), which also bounds every plan
+        # that keeps them; if it finds nothing, plan the others against the capacity left.
+        first_days, bound = master_days(
+            instance, grid, time_limit / 3, list(instance.patients), required=True
+        )
+        if first_days:
+            first_days = {pid: d for pid, d in first_days.items() if pid in prio_ids}
+        else:
+            bound = None
+            first_days, _ = master_days(instance, grid, time_limit / 3, patients, load0)
     prio = {p.id: p.priority for p in patients}
     best: dict[str, list[Appointment]] = {}
     attempt = stale = 0
@@ -502,8 +527,8 @@ def master_guided(
         attempt += 1
         # Stop at the bound, after two attempts without gain, or when another attempt as long
         # as this one would not fit in the time.
-        if bound is not None and weight >= math.floor(bound + 1e-6):
+        if bound is not None and weight + pre_weight >= math.floor(bound + 1e-6):
             break
-        if stale >= 2 or time.perf_counter() + (time.perf_counter() - t0) > deadline:
+        if stale >= MAX_STALE or time.perf_counter() + (time.perf_counter() - t0) > deadline:
             break
     return best, bound

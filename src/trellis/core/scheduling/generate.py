@@ -20,6 +20,7 @@ from typing import Any
 
 from trellis.core.errors import InvalidInput
 from trellis.core.scheduling.model import WEEKDAYS, parse_track
+from trellis.core.scheduling.windows import pathway_windows
 
 TRACK_MIX = (
     ("iv-trd", 34),
@@ -59,8 +60,13 @@ def generate_instance(
     therapists: int = 5,
     patients: int = 150,
     start_date: date = DEFAULT_START,
+    windows: bool = False,
 ) -> dict[str, Any]:
-    """A JSON-ready instance; the same arguments always give the same instance."""
+    """A JSON-ready instance; the same arguments always give the same instance.
+
+    ``windows``: every patient also carries the date windows its care plan gives each session
+    (:func:`trellis.core.scheduling.windows.pathway_windows`, from the pathway engine on the
+    clinic's weekdays), as the booking app's instances do."""
     for flag, value, lo, hi in (
         ("--days", days, 1, 366),
         ("--chairs", chairs, 1, 200),
@@ -153,6 +159,16 @@ def generate_instance(
                 for wd in WEEKDAYS[:5]
                 if wd != off
             ]
+        if windows:
+            found = pathway_windows(
+                track,
+                tracks[track]["preparation_count"],
+                tracks[track]["dose_count"],
+                start_date + timedelta(days=release),
+                frozenset(range(5)),
+            )
+            if found:
+                p["windows"] = found
         pts.append(p)
 
     return {

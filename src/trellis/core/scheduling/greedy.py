@@ -151,6 +151,9 @@ def _chain(  # noqa: PLR0913 - the chain needs the whole context
                 ub = min(ub, (dose_day + track.dose_spacing_max_days + 1) * g.spd - 1)
         elif kind == "integration":
             ub = min(ub, prev_end + within)
+        # The care plan's date window for this session (pathway; none: the track's rules only).
+        w_lo, w_hi = g.start_range(patient, kind, index)
+        lb, ub = max(lb, w_lo), min(ub, w_hi)
         key = (kind, index)
         if key in fixed:
             a = fixed[key]

@@ -44,6 +44,25 @@ class Grid:
     def slots(self, minutes: int) -> int:
         return minutes // self.instance.slot_minutes
 
+    def start_range(self, patient: Patient, kind: str, index: int) -> tuple[int, int]:
+        """[lo, hi]: the start slots the patient's care-plan window allows for ``kind#index``
+        (the whole horizon when the instance gives no window; may be empty: lo > hi)."""
+        lo, hi = 0, self.horizon - 1
+        w = patient.window(kind, index)
+        if w is not None:
+            if w.earliest is not None:
+                lo = max(lo, w.earliest * self.spd)
+            if w.latest is not None:
+                hi = min(hi, (w.latest + 1) * self.spd - 1)
+        return lo, hi
+
+    def in_window(self, patient: Patient, kind: str, index: int, starts: list[int]) -> list[int]:
+        """``starts`` (sorted) restricted to the care-plan window of ``kind#index``."""
+        if patient.window(kind, index) is None:
+            return starts
+        lo, hi = self.start_range(patient, kind, index)
+        return [t for t in starts if lo <= t <= hi]
+
     def patient_run(self, patient: Patient) -> list[int]:
         return _runs(self._free(patient.availability))
 

@@ -79,9 +79,11 @@ def _valid_dose_starts(grid: Grid, p: Patient, track: Track) -> tuple[list[int],
         extra = [t for (kind, _), t in booked.items() if kind == "dose"]
         ok = sorted(set(ok) | set(extra))
         prep = []
-    for _ in range(track.preparation_count if prep else 0):
-        i = bisect_left(prep, earliest)
-        if i == len(prep):
+    for j in range(1, track.preparation_count + 1 if prep else 1):
+        # Each preparation starts inside its care-plan window, after the one before it.
+        lo, hi = grid.start_range(p, "preparation", j)
+        i = bisect_left(prep, max(earliest, lo))
+        if i == len(prep) or prep[i] > hi:
             return ok, []
         earliest = prep[i] + pdur
     first = [s for s in ok if s >= earliest]
@@ -110,11 +112,28 @@ def dose_options(grid: Grid, p: Patient) -> DoseOptions | None:
             target[t // spd].append(t)
     n = track.dose_count
     layers: list[set[int]] = []
+    within_days = (track.integration_within_hours * 60 + 1440) // 1440
     for k in range(1, n + 1):
         source = first_by_day if k == 1 else by_day
         days = set(source)
         if k in booked:
             days = {booked[k] // spd}
+        else:
+            # The care plan's windows: dose k's days, and days from which integration k's
+            # window is still in reach (a relaxation of the slot-level rule).
+            dw, iw = p.window("dose", k), p.window("integration", k)
+            days = {
+                d
+                for d in days
+                if (dw is None or dw.holds(d))
+                and (
+                    iw is None
+                    or (
+                        (iw.latest is None or d <= iw.latest)
+                        and (iw.earliest is None or d + within_days >= iw.earliest)
+                    )
+                )
+            }
         layers.append(days)
     lo, hi = track.dose_spacing_min_days, track.dose_spacing_max_days
     for k in range(1, n):  # forward
@@ -196,11 +215,14 @@ def build_master(
     weights: dict[str, float] | None = None,
     solver_id: str = "HIGHS",
     background: list[int] | None = None,
+    required: bool = False,
 ) -> Master | None:
     """Build the master MIP; ``weights`` (default 1 per course) set the objective.
 
     ``background`` (the optimiser's later rounds) counts doses already booked in each slot; the
-    capacities are what is left. With it the chair-count cut is skipped (chairs are pooled)."""
+    capacities are what is left. With it the chair-count cut is skipped (chairs are pooled).
+    ``required``: patients with pre-booked appointments must be booked (every valid plan
+    completes them), which keeps the model a relaxation of the plans around them."""
     g = grid or build_grid(instance)
     spd = g.spd
     solver = pywraplp.Solver.CreateSolver(solver_id)
@@ -228,7 +250,7 @@ def build_master(
     for pid, o in options.items():
         n = o.track.dose_count
         lo, hi = o.track.dose_spacing_min_days, o.track.dose_spacing_max_days
-        xp = solver.IntVar(0, 1, f"x_{pid}")
+        xp = solver.IntVar(1 if required and o.patient.booked else 0, 1, f"x_{pid}")
         x[pid] = xp
         for k in range(1, n + 1):
             for d in o.layers[k - 1]:
@@ -334,6 +356,7 @@ def master_days(
     time_limit: float,
     patients: list[Patient] | None = None,
     background: list[int] | None = None,
+    required: bool = False,
 ) -> tuple[dict[str, dict[int, int]], float | None]:
     """The optimiser's guide: (patient → {dose index → day} for the courses the master books,
     maximising Σ priority; the MIP's proven bound on Σ priority). Empty when the MIP finds
@@ -341,7 +364,7 @@ def master_days(
     on Σ priority of any valid plan's courses."""
     pats = patients if patients is not None else list(instance.patients)
     weights = {p.id: float(p.priority) for p in pats}
-    master = build_master(instance, grid, pats, weights, background=background)
+    master = build_master(instance, grid, pats, weights, background=background, required=required)
     if master is None or not master.x:
         return {}, 0.0
     s = master.solver

@@ -123,6 +123,23 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class DateWindow:
+    """The days (horizon day indices, inclusive; may lie outside the horizon) one session of a
+    course may start on, from the patient's care plan (``trellis.core.pathway.plan``). ``None``
+    leaves that side open."""
+
+    kind: str
+    index: int
+    earliest: int | None = None
+    latest: int | None = None
+
+    def holds(self, day: int) -> bool:
+        return (self.earliest is None or day >= self.earliest) and (
+            self.latest is None or day <= self.latest
+        )
+
+
+@dataclass(frozen=True)
 class Patient:
     id: str
     track: str
@@ -131,6 +148,11 @@ class Patient:
     priority: int
     availability: tuple[Window, ...] | None = None
     booked: tuple[Appointment, ...] = ()
+    windows: tuple[DateWindow, ...] = ()
+
+    def window(self, kind: str, index: int) -> DateWindow | None:
+        """The care-plan date window of session ``kind#index`` (None: only the track's rules)."""
+        return next((w for w in self.windows if w.kind == kind and w.index == index), None)
 
 
 @dataclass(frozen=True)
@@ -299,6 +321,45 @@ def _windows(value: Any, path: str, days: int) -> tuple[Window, ...] | None:
         else:
             out.append(Window(start, end, weekday=_weekday(obj["weekday"], f"{p}.weekday")))
     return tuple(out)
+
+
+def _date_windows(value: Any, path: str, start_date: date, track: Track) -> tuple[DateWindow, ...]:
+    """A patient's care-plan windows: ``[{"kind", "index", "earliest"?, "latest"?}]`` with ISO
+    dates (inclusive; they may lie outside the horizon)."""
+    if value is None:
+        return ()
+    out: list[DateWindow] = []
+    seen: set[tuple[str, int]] = set()
+    for i, raw in enumerate(_list(value, path)):
+        p = f"{path}[{i}]"
+        obj = _obj(raw, p)
+        _keys(obj, p, {"kind", "index"}, {"earliest", "latest", "after", "name"})
+        kind = _str(obj["kind"], f"{p}.kind")
+        if kind not in COURSE_KINDS:
+            raise _fail(f"{p}.kind", f"must be one of {', '.join(COURSE_KINDS)}, got {kind!r}")
+        index = _int(obj["index"], f"{p}.index", 1, track.count(kind))
+        if (kind, index) in seen:
+            raise _fail(f"{p}.index", f"{kind}#{index} has two windows")
+        seen.add((kind, index))
+        if "earliest" not in obj and "latest" not in obj:
+            raise _fail(p, "give 'earliest', 'latest' or both")
+        lo = hi = None
+        if "earliest" in obj:
+            lo = (_date(obj["earliest"], f"{p}.earliest") - start_date).days
+        if "latest" in obj:
+            hi = (_date(obj["latest"], f"{p}.latest") - start_date).days
+        if lo is not None and hi is not None and hi < lo:
+            raise _fail(f"{p}.latest", f"must not be before earliest ({obj['earliest']})")
+        out.append(DateWindow(kind, index, lo, hi))
+    return tuple(out)
+
+
+def window_to_json(instance: Instance, w: DateWindow) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": w.kind, "index": w.index}
+    for name, day in (("earliest", w.earliest), ("latest", w.latest)):
+        if day is not None:
+            out[name] = (instance.start_date + timedelta(days=day)).isoformat()
+    return out
 
 
 def _unique(ids: list[str], path: str, what: str) -> None:
@@ -526,7 +587,12 @@ def parse_instance(data: Any) -> Instance:
     for i, raw in enumerate(_list(obj["patients"], "patients")):
         p = f"patients[{i}]"
         po = _obj(raw, p)
-        _keys(po, p, {"id", "track", "release"}, {"language", "priority", "availability", "booked"})
+        _keys(
+            po,
+            p,
+            {"id", "track", "release"},
+            {"language", "priority", "availability", "booked", "windows"},
+        )
         pid = _ident(po["id"], f"{p}.id")
         track = _str(po["track"], f"{p}.track")
         if track not in tracks:
@@ -547,6 +613,7 @@ def parse_instance(data: Any) -> Instance:
                 raise _fail(f"{p}.booked[{j}].patient", f"must be this patient ({pid!r})")
             if b.kind not in COURSE_KINDS:
                 raise _fail(f"{p}.booked[{j}].kind", "only course sessions can be pre-booked")
+        windows = _date_windows(po.get("windows"), f"{p}.windows", start_date, tracks[track])
         priority = po.get("priority")
         patients.append(
             Patient(
@@ -559,6 +626,7 @@ def parse_instance(data: Any) -> Instance:
                 else _int(priority, f"{p}.priority", 1, 100),
                 availability=_windows(po.get("availability"), f"{p}.availability", days),
                 booked=booked,
+                windows=windows,
             )
         )
     _unique([p.id for p in patients], "patients", "patient")

@@ -15,6 +15,11 @@ Constraint names are stable strings (documented in ``docs/scheduling.md``). Sour
 - ``integration_outside_window``: ★ integration within N hours after each dose (track rule).
 - ``start_deadline_missed``: ★ suicidal-crisis track starts within 48 h of release (CLINICAL.md §2
   same-day contact; esketamine label for MDD with acute suicidal ideation, §4).
+- ``outside_pathway_window``: a session on a day outside its care-plan window (the patient's
+  ``windows``, from ``trellis.core.pathway.plan``: preparation slots, dose series spacing and
+  cadence, integration after each dose; CLINICAL.md §4, §6, §7).
+- ``preparation_out_of_order``: preparation k+1 starts before preparation k ends (the pathway
+  orders them: ``after = preparation:k``).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ CONSTRAINTS = (
     "start_deadline_missed",
     "booked_appointment_moved",
     "wrong_session_count",
+    "outside_pathway_window",
+    "preparation_out_of_order",
 )
 
 
@@ -226,6 +233,16 @@ def verify(instance: Instance, plan: Plan) -> Verification:
             )
         if not _available(patient.availability, a.day, weekday, start, end):
             add("patient_unavailable", f"patient {a.patient} is not available then", a)
+        plan_window = patient.window(a.kind, a.index)
+        if plan_window is not None and not plan_window.holds(a.day):
+            w_lo, w_hi = plan_window.earliest, plan_window.latest
+            add(
+                "outside_pathway_window",
+                f"booked on {instance.iso(a.day, start)[:10]}; the care plan allows "
+                f"{'…' if w_lo is None else instance.iso(w_lo, 0)[:10]} to "
+                f"{'…' if w_hi is None else instance.iso(w_hi, 0)[:10]}",
+                a,
+            )
         span = _Span(a.day, start, end, label(a))
         patient_spans[a.patient].append(span)
 
@@ -349,11 +366,27 @@ def verify(instance: Instance, plan: Plan) -> Verification:
 def _check_nurse_ratio(
     instance: Instance, doses: list[tuple[Appointment, int, int]], add: Any
 ) -> None:
-    """At every minute, doses in progress ≤ nurse_ratio × nurses on duty."""
+    """At every minute, doses in progress ≤ nurse_ratio × nurses on duty.
+
+    Cover is pooled minute by minute, so time is cut wherever either side changes: at dose
+    starts and ends *and* at every nurse's shift boundaries and the opening hours (a dose that
+    spans a shift change is covered by the outgoing nurse, then the incoming one)."""
     if not doses:
         return
     nurses = [s for s in instance.staff if "nurse" in s.roles]
-    events = sorted({t for _, s, e in doses for t in (s, e)})
+    cuts = {t for _, s, e in doses for t in (s, e)}
+    for day in {s // 1440 for _, s, _ in doses} | {(e - 1) // 1440 for _, _, e in doses}:
+        if not 0 <= day < instance.days:
+            continue
+        weekday = instance.weekday(day)
+        hours = instance.opening_hours[weekday]
+        if hours is not None:
+            cuts.update((day * 1440 + hours[0], day * 1440 + hours[1]))
+        for n in nurses:
+            for w in n.availability or ():
+                if w.applies(day, weekday):
+                    cuts.update((day * 1440 + w.start, day * 1440 + w.end))
+    events = sorted(cuts)
     reported: set[str] = set()
     for t0, t1 in zip(events, events[1:], strict=False):
         active = [a for a, s, e in doses if s < t1 and e > t0]
@@ -426,6 +459,15 @@ def _check_course(
     patient = instance.patient(pid)
     assert patient is not None
     _, d1_start, _ = at("dose", 1)
+    for i in range(1, track.preparation_count):
+        _, _, e = at("preparation", i)
+        a, s, _ = at("preparation", i + 1)
+        if s < e:
+            add(
+                "preparation_out_of_order",
+                f"preparation {i + 1} starts before preparation {i} ends",
+                a,
+            )
     for i in range(1, track.preparation_count + 1):
         a, _, e = at("preparation", i)
         if e > d1_start:
