@@ -163,6 +163,7 @@ TEMPLATES = [
                 "trellis.accounts.context_processors.trellis",
                 "trellis.alerts.context_processors.alerts",
             ],
+            "builtins": ["trellis.web.templatetags.trellis_tags"],
         },
     },
 ]
