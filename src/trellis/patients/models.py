@@ -184,6 +184,11 @@ class Consent(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     withdrawn_on = models.DateField(_("date withdrawn"), null=True, blank=True)
+    # Who recorded the withdrawal and why, as the patient gave it (asked on a confirm page).
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_reason = models.CharField(_("reason for withdrawal"), max_length=500, blank=True)
 
     objects = ConsentQuerySet.as_manager()
 
