@@ -284,6 +284,14 @@ def dosing_chairs(program: Program) -> QuerySet[Room]:
     ).select_related("site")
 
 
+def free_dosing_chairs(program: Program) -> QuerySet[Room]:
+    """The program's dosing chairs nobody is sitting in (no session in a chair state), the only
+    ones a nurse is offered when starting a session; ``start_session`` still refuses a taken one
+    (two nurses may start at once)."""
+    taken = DosingSession.objects.filter(chair__isnull=False, status__in=IN_CHAIR).values("chair")
+    return dosing_chairs(program).exclude(pk__in=taken)
+
+
 def session_exists(episode: Episode, dose_index: int) -> bool:
     return DosingSession.objects.filter(episode=episode, dose_index=dose_index).exists()
 

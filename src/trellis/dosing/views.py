@@ -20,6 +20,7 @@ from trellis.accounts.models import CLINICAL_ROLES, Role
 from trellis.accounts.services import has_any_role
 from trellis.core import rems
 from trellis.core.errors import Conflict, InvalidInput
+from trellis.core.safety import short_infusion_minutes
 from trellis.dosing import forms as f
 from trellis.dosing import services
 from trellis.dosing.models import DosingSession, Status
@@ -49,7 +50,7 @@ def board(request: TrellisRequest) -> HttpResponse:
 def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patients.get_patient(request.user, patient_id, request=request)
     assert request.program is not None
-    chairs = services.dosing_chairs(patient.program)
+    chairs = services.free_dosing_chairs(patient.program)
     form = f.StartSessionForm(request.POST or None, chairs=chairs)
     episode = services.episode_for_new_session(request.user, patient)
     status = 200
@@ -69,7 +70,12 @@ def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
                 return redirect("dosing:session", session_id=session.pk)
     if request.method == "POST":
         status = 400
-    context = {"patient": patient, "form": form, "episode": episode}
+    context = {
+        "patient": patient,
+        "form": form,
+        "episode": episode,
+        "free_chairs": chairs.exists(),
+    }
     return render(request, "dosing/start.html", context, status=status)
 
 
@@ -104,6 +110,13 @@ def _session_context(
         "can_dose": has_any_role(user, session.program, DOSING_ROLES),
         "is_prescriber": has_any_role(user, session.program, [Role.PRESCRIBER]),
         "dose_rule": services.dose_rule(session),
+        "short_infusion": (
+            short_infusion_minutes(
+                services.dose_rule(session), session.started_at, session.stopped_at
+            )
+            if session.started_at
+            else None
+        ),
         "device_times": [datetime.fromisoformat(t) for t in session.device_times],
         "predose_form": bound.get("predose_form")
         or f.PredoseForm(initial=predose_initial, track=track),

@@ -22,6 +22,7 @@ from trellis.core.safety.dose import (
     DoseRule,
     check_dose_limits,
     compute_dose,
+    short_infusion_minutes,
 )
 from trellis.core.safety.monitoring import (
     Alert,
@@ -72,6 +73,7 @@ __all__ = [
     "can_start_dose",
     "check_dose_limits",
     "compute_dose",
+    "short_infusion_minutes",
     "discharge_readiness",
     "dose_rule_from_protocol",
     "monitoring_alerts",
