@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -154,6 +155,12 @@ def _page(
     form with errors comes back as 200 there and as 400 on a full page)."""
     ctx = panel_context(request, patient, **forms)
     ctx["notice"] = notice
+    # No "Open measures page" button on the measures page itself (it linked to itself); a
+    # fragment swapped into the chart keeps it.
+    here = reverse("measures:patient", args=[patient.pk])
+    htmx = getattr(request, "htmx", None)
+    current = urlsplit(htmx.current_url or "").path if htmx else here
+    ctx["on_measures_page"] = current == here
     context = {"patient": patient, "ctx": ctx}
     if getattr(request, "htmx", False):
         return render(request, "measures/_partials/panel.html", context)
