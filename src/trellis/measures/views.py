@@ -23,7 +23,7 @@ from trellis.checkin.views import checkin_view
 from trellis.core import measures_rules as rules
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import CRISIS_TEXT_EN, get_instrument
-from trellis.measures import services
+from trellis.measures import labels, services
 from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
 from trellis.measures.panels import panel_context
 from trellis.patients.services import get_patient
@@ -211,10 +211,12 @@ def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResp
         )
         if assessment.suicide_flag:
             notice = _("C-SSRS risk %(risk)s: an urgent alert was raised. Act on it today.") % {
-                "risk": assessment.risk
+                "risk": labels.risk_label(assessment.risk)
             }
         else:
-            notice = _("C-SSRS saved (risk: %(risk)s).") % {"risk": assessment.risk}
+            notice = _("C-SSRS saved (risk: %(risk)s).") % {
+                "risk": labels.risk_label(assessment.risk)
+            }
         if request.htmx:
             return _page(request, patient, notice=notice)
         messages.add_message(
