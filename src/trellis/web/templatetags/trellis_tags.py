@@ -25,3 +25,11 @@ def patient_name(patient: Any, style: str = "") -> str:
     if style == "list":
         return patient.staff_label_list  # type: ignore[no-any-return]
     return str(label)
+
+
+@register.filter
+def alert_text(text: str) -> str:
+    """An alert's stored (English) title or detail in the page's language."""
+    from trellis.alerts.labels import translate
+
+    return translate(text)
