@@ -30,10 +30,7 @@ PATTERNS: list[tuple[re.Pattern[str], Any]] = [
             r"^Integration gap: no integration session within the window after dose "
             r"(?P<n>\d+) \((?P<track>[^)]*)\)$"
         ),
-        _(
-            "Integration gap: no integration session within the window after dose %(n)s "
-            "(%(track)s)"
-        ),
+        _("Integration gap: no integration session within the window after dose %(n)s (%(track)s)"),
     ),
     (
         re.compile(
