@@ -104,8 +104,8 @@ def test_patient_gives_their_times_on_a_phone_in_spanish(phone_page: Any, demo_s
     _link, token = issue_link(episode.patient)
     page = phone_page
     page.goto(f"{demo_site}/c/{token}/")
-    page.get_by_role("link", name="Dinos cuándo puedes venir").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Cuándo puedes venir")
+    page.get_by_role("link", name="Díganos cuándo puede venir").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cuándo puede venir")
     assert_accessible(page, "patient availability (es)")
     monday = page.get_by_role("group", name=re.compile("lunes", re.I))
     monday.get_by_label("Solo por la mañana (hasta la 1 pm)").check()

@@ -53,7 +53,7 @@ def test_patient_adds_a_spanish_entry_on_a_phone_and_shares_it(
     assert not written.shared
     entry.get_by_role("button", name="Compartir con mi terapeuta").click()
     entry = page.locator(".journal-entry").filter(has_text="Hoy caminé junto al río")
-    expect(entry.get_by_text("Compartida con tu terapeuta")).to_be_visible()
+    expect(entry.get_by_text("Compartida con su terapeuta")).to_be_visible()
     written.refresh_from_db()
     assert written.shared
     assert written.language == "es"
