@@ -112,7 +112,7 @@ def test_patient_gives_their_times_on_a_phone_in_spanish(phone_page: Any, demo_s
     wednesday = page.get_by_role("group", name=re.compile("miércoles", re.I))
     wednesday.get_by_label("No puedo venir este día").check()
     page.get_by_role("button", name="Guardar").click()
-    expect(page.get_by_text("Gracias. Te daremos tus citas en estos horarios.")).to_be_visible()
+    expect(page.get_by_text("Gracias. Le daremos sus citas en estos horarios.")).to_be_visible()
     expect(monday.get_by_label("Solo por la mañana (hasta la 1 pm)")).to_be_checked()
     assert_accessible(page, "patient availability saved (es)")
     width = page.evaluate("document.documentElement.scrollWidth")

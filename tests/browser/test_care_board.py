@@ -32,7 +32,7 @@ def test_board_filters_and_opens_a_timeline(page: Any, demo_site: str) -> None:
     expect(_rows(page).first).to_be_visible()
     tracks = _rows(page).locator("td[data-label=Track]").all_inner_texts()
     assert tracks
-    assert set(tracks) == {"iv-ptsd"}
+    assert set(tracks) == {"IV ketamine for post-traumatic stress disorder"}  # words, not the id
     assert len(tracks) < total
 
     # And by language: only Spanish-speaking patients on that track.
