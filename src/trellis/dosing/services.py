@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from trellis.accounts.models import CLINICAL_ROLES, Program, Role, Room
 from trellis.accounts.services import has_any_role, require_roles
@@ -75,11 +76,11 @@ REMS_ROLES = frozenset({Role.NURSE, Role.PRESCRIBER, Role.ADMIN, Role.COORDINATO
 
 #: Fields a signed record can be corrected in, by amendment (value shown beside the original).
 AMENDABLE_FIELDS = {
-    "lot_number": "Lot number",
-    "released_to": "Released to",
-    "notes": "Session notes",
-    "adverse_events": "Adverse events",
-    "observations": "Monitoring observations",
+    "lot_number": gettext_lazy("Lot number"),
+    "released_to": gettext_lazy("Released to"),
+    "notes": gettext_lazy("Session notes"),
+    "adverse_events": gettext_lazy("Adverse events"),
+    "observations": gettext_lazy("Monitoring observations"),
 }
 
 
