@@ -33,3 +33,11 @@ def route_name(code: str) -> str:
 @register.filter
 def rating_name(code: str) -> str:
     return str(RATINGS.get(code, code)) if code else ""
+
+
+@register.filter
+def dosing_text(text: str) -> str:
+    """A pre-dose, hold or discharge-readiness text of the safety rules, in the page's language."""
+    from trellis.dosing.labels import translate
+
+    return translate(text)
