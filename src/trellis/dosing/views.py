@@ -75,6 +75,7 @@ def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         "form": form,
         "episode": episode,
         "free_chairs": chairs.exists(),
+        "track_title": services.care.protocol_of(episode).title if episode else "",
     }
     return render(request, "dosing/start.html", context, status=status)
 
