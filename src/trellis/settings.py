@@ -165,6 +165,7 @@ TEMPLATES = [
                 "trellis.accounts.context_processors.trellis",
                 "trellis.alerts.context_processors.alerts",
             ],
+            "builtins": ["trellis.web.templatetags.trellis_tags"],
         },
     },
 ]

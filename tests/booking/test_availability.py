@@ -165,6 +165,6 @@ def test_patient_page_speaks_spanish(cast: Cast, clinic: dict) -> None:
     token = _link(cast.patient_a)
     page = Client().get(f"/booking/c/{token}/availability/")
     text = page.content.decode()
-    assert "Cuándo puedes venir" in text
+    assert "Cuándo puede venir" in text
     assert "Solo por la mañana (hasta la 1 pm)" in text
     assert "lunes" in text.lower()

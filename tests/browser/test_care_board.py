@@ -32,7 +32,7 @@ def test_board_filters_and_opens_a_timeline(page: Any, demo_site: str) -> None:
     expect(_rows(page).first).to_be_visible()
     tracks = _rows(page).locator("td[data-label=Track]").all_inner_texts()
     assert tracks
-    assert set(tracks) == {"iv-ptsd"}
+    assert set(tracks) == {"IV ketamine for post-traumatic stress disorder"}  # words, not the id
     assert len(tracks) < total
 
     # And by language: only Spanish-speaking patients on that track.
@@ -47,8 +47,9 @@ def test_board_filters_and_opens_a_timeline(page: Any, demo_site: str) -> None:
     name = link.inner_text()
     link.click()
     expect(page).to_have_url(re.compile(r"/care/episodes/[0-9a-f-]+/$"))
-    family, given = name.split(", ", 1)
-    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{given} {family}")
+    family, rest = name.split(", ", 1)
+    given, born = rest.split(" (", 1)  # the list shows "Family, Given (born …)"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{given} {family} ({born}")
     expect(page.get_by_role("img", name=re.compile("Course timeline"))).to_be_visible()
     expect(page.locator("[aria-current=step]")).to_have_count(1)
     assert_accessible(page, "episode page")

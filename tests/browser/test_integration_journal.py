@@ -34,14 +34,14 @@ def test_patient_adds_a_spanish_entry_on_a_phone_and_shares_it(
     token = spanish_patient_link()
     page = phone_page
     page.goto(f"{demo_site}/c/{token}/")
-    expect(page.get_by_role("heading", name="Tu integración")).to_be_visible()
+    expect(page.get_by_role("heading", name="Su integración")).to_be_visible()
     assert_accessible(page, "check-in page (es)")
-    page.get_by_role("link", name="Tu diario").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tu diario")
-    page.get_by_label("Tu entrada del diario").fill("Hoy caminé junto al río y respiré tranquila.")
+    page.get_by_role("link", name="Su diario").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Su diario")
+    page.get_by_label("Su entrada del diario").fill("Hoy caminé junto al río y respiré tranquila.")
     expect(page.get_by_label("Compartir esta entrada con mi terapeuta")).not_to_be_checked()
     page.get_by_role("button", name="Guardar entrada").click()
-    expect(page.get_by_text("Tu entrada se guardó.")).to_be_visible()
+    expect(page.get_by_text("Su entrada se guardó.")).to_be_visible()
     entry = page.locator(".journal-entry").filter(has_text="Hoy caminé junto al río")
     expect(entry.get_by_text("Privada")).to_be_visible()
     assert_accessible(page, "journal (es)")
@@ -53,7 +53,7 @@ def test_patient_adds_a_spanish_entry_on_a_phone_and_shares_it(
     assert not written.shared
     entry.get_by_role("button", name="Compartir con mi terapeuta").click()
     entry = page.locator(".journal-entry").filter(has_text="Hoy caminé junto al río")
-    expect(entry.get_by_text("Compartida con tu terapeuta")).to_be_visible()
+    expect(entry.get_by_text("Compartida con su terapeuta")).to_be_visible()
     written.refresh_from_db()
     assert written.shared
     assert written.language == "es"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from tests.support import Cast, sign_in
 
 from trellis.audit.models import AuditEvent
@@ -116,9 +117,30 @@ def test_consent_recorded_and_withdrawn(client: Any, cast: Cast) -> None:
     assert bad.status_code == 400
     assert Consent.objects.filter(patient=cast.patient_a).count() == 1
     withdraw = reverse("patients:withdraw_consent", args=[cast.patient_a.pk, consent.pk])
-    assert client.post(withdraw).status_code == 302
+    # One click no longer withdraws: the chart links to a confirm page that asks why.
+    chart = client.get(reverse("patients:chart", args=[cast.patient_a.pk])).content.decode()
+    assert f'href="{withdraw}"' in chart
+    confirm = client.get(withdraw)
+    assert confirm.status_code == 200
+    assert "Confirm: withdraw this consent" in confirm.content.decode()
+    consent.refresh_from_db()
+    assert consent.active
+    today = timezone.localdate().isoformat()
+    no_reason = client.post(withdraw, {"withdrawn_on": today, "reason": " "})
+    assert no_reason.status_code == 400
+    assert "Reason the patient gave" in no_reason.content.decode()
+    consent.refresh_from_db()
+    assert consent.active
+    done = client.post(withdraw, {"withdrawn_on": today, "reason": "No longer wants sharing"})
+    assert done.status_code == 302
     consent.refresh_from_db()
     assert not consent.active
+    assert consent.withdrawal_reason == "No longer wants sharing"
+    assert consent.withdrawn_by == cast.nurse_a
+    event = AuditEvent.objects.filter(action="update", object_id=str(consent.pk)).get()
+    assert event.detail["reason"] == "No longer wants sharing"
+    again = client.post(withdraw, {"withdrawn_on": today, "reason": "twice over"})
+    assert again.status_code == 409
 
 
 @pytest.mark.django_db

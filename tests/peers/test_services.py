@@ -187,7 +187,7 @@ def test_facilitator_roster_has_first_names_only(cast: Cast) -> None:
     assert [r.first_name for r in rows] == ["Ana"]
     assert rows[0].full_name == ""
     _meetings, rows = services.roster(cast.coordinator_a, c)
-    assert rows[0].full_name == "Ana Quintero"
+    assert rows[0].full_name == a.staff_label  # name and date of birth (issue 13 §4)
 
 
 def test_other_facilitator_cannot_see_a_circle(cast: Cast) -> None:

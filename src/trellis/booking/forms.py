@@ -73,8 +73,8 @@ class SettingsForm(WeekdayTimesForm):
         min_value=1,
         max_value=20,
         help_text=_(
-            "A program setting (★, default 2): how many dosing patients one nurse monitors at "
-            "once (see CLINICAL.md §4 for the monitoring each dose needs)."
+            "A program setting (default 2): how many dosing patients one nurse monitors at "
+            "once, given the monitoring each dose needs."
         ),
         error_messages={
             "required": _("Enter how many dosing patients one nurse monitors."),

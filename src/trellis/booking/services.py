@@ -631,7 +631,7 @@ def build_instance(
         patients.append(patient)
         mapping["patients"][pid] = {
             "episode": str(episode.pk),
-            "name": episode.patient.display_first_name,
+            "name": episode.patient.staff_label,
             "fixed": True,
             "sessions": sessions,
         }
@@ -691,7 +691,7 @@ def build_instance(
             links[f"integration#{k}"] = match.pk if match else None
         mapping["patients"][pid] = {
             "episode": str(episode.pk),
-            "name": episode.patient.display_first_name,
+            "name": episode.patient.staff_label,
             "fixed": False,
             "sessions": links,
         }
@@ -1359,7 +1359,7 @@ def cancel(
             **{p: {**built.mapping["patients"][p]} for p in built.mapping["patients"]},
             pid: {
                 "episode": str(appointment.episode_id),
-                "name": appointment.patient.display_first_name,
+                "name": appointment.patient.staff_label,
                 "fixed": True,
                 "repaired": True,
                 "sessions": {k: (None if k == cancelled_key else v) for k, v in sessions.items()},

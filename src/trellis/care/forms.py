@@ -239,11 +239,26 @@ KIND_LABELS: dict[str, Any] = {
 }
 
 
+#: When a measure is taken (the timepoint kinds of ``trellis.core.pathway``), in words.
+TIMEPOINT_LABELS: dict[str, Any] = {
+    "baseline": _("baseline"),
+    "before_each_dose": _("before a dose"),
+    "after_each_dose_24h": _("24 h after a dose"),
+    "end_of_series": _("end of the dose series"),
+    "every_visit": _("at a visit"),
+    "weekly": _("weekly"),
+    "monthly": _("monthly"),
+}
+
+
 def activity_label(act: CareActivity) -> str:
-    """A person's name for an activity: "Integration session 3", "PHQ9 · before each dose 2"."""
+    """A person's name for an activity: "Integration session 3", "PHQ-9 · before a dose (2)"."""
     if act.kind == "assessment":
-        what = (act.instrument or str(KIND_LABELS["assessment"])).upper()
-        return f"{what} · {act.name.replace('_', ' ')} {act.index}"
+        from trellis.measures.services import short_name  # measures imports care
+
+        what = short_name(act.instrument) if act.instrument else str(KIND_LABELS["assessment"])
+        when = TIMEPOINT_LABELS.get(act.name) or act.name.replace("_", " ")
+        return f"{what} · {when} ({act.index})"
     name = (
         ACTIVITY_LABELS.get(act.name)
         or (KIND_LABELS.get(act.kind) if act.name == act.kind else None)

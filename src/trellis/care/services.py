@@ -35,7 +35,7 @@ from trellis.care.models import (
     RequirementRecord,
     ScreeningRecord,
 )
-from trellis.core import pathway, screening
+from trellis.core import pathway, screening, sequence
 from trellis.core.errors import Conflict, InvalidInput
 from trellis.core.protocol_check import check_track
 from trellis.core.protocols import (
@@ -326,6 +326,16 @@ def record_event(
         blockers = redose_blockers(episode, note)
         if blockers:
             raise Conflict("A re-dose cannot be given yet: " + "; ".join(blockers))
+    name = EVENT_COMPLETES.get(kind)
+    if name and index is not None:
+        done = dict(
+            CareActivity.objects.filter(
+                episode=episode, name=name, status=CareActivity.Status.DONE
+            ).values_list("index", "done_at")
+        )
+        problem = sequence.out_of_order(name, index, at, done)
+        if problem:
+            raise InvalidInput("activity", problem)
     try:
         event = _append_event(user, episode, kind, at, index=index, outcome=outcome, note=note)
     except InvalidInput as exc:
@@ -337,7 +347,6 @@ def record_event(
                 "screening and preparation first, and check the time of the dose."
             ) from exc
         raise
-    name = EVENT_COMPLETES.get(kind)
     if name and index is not None:
         CareActivity.objects.filter(
             episode=episode, name=name, index=index, status__in=["planned", "scheduled"]

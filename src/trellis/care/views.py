@@ -67,7 +67,7 @@ def board(request: TrellisRequest) -> HttpResponse:
     program = request.program
     assert program is not None  # staff_view checked a role in it
     therapists = services.therapists_of(program)
-    tracks = [(p.id, f"{p.title} ({p.id})") for p in services.protocols_in_use(program)]
+    tracks = [(p.id, f"{_(p.title)} ({p.id})") for p in services.protocols_in_use(program)]
     form = BoardFilterForm(request.GET or None, tracks=tracks, therapists=therapists)
     filters = services.BoardFilters()
     if form.is_bound and form.is_valid():
@@ -86,6 +86,7 @@ def board(request: TrellisRequest) -> HttpResponse:
         "form": form,
         "rows": rows,
         "phase_labels": PHASE_LABELS,
+        "track_titles": {p.id: p.title for p in services.protocols_in_use(program)},
         "today": timezone.localdate(),
         "filtered": filters != services.BoardFilters(),
     }

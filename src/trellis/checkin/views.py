@@ -31,8 +31,12 @@ def checkin_view(view: View) -> View:
         try:
             link = services.resolve(token)
         except services.LinkExpired as exc:
+            # The patient pages' shell (header, demo banner) reads the link from the request,
+            # so every page under the link has the same header whatever its view passes.
+            request.checkin_link = exc.link  # type: ignore[attr-defined]
             with translation.override(_language(request, exc.link)):
                 return render(request, "checkin/expired.html", {"link": exc.link}, status=410)
+        request.checkin_link = link  # type: ignore[attr-defined]
         with translation.override(_language(request, link)):
             if request.method == "GET":
                 services.touch(link, request)

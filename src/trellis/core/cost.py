@@ -378,8 +378,8 @@ class CoverageChecklist:
         }
 
 
-_REMS = "Spravato REMS (FDA, updated 12/31/2024); CLINICAL.md §4"
-_PAYER_POLICY = "payer medical policy (typical; confirm with the plan) [verify]"
+_REMS = "Spravato REMS (FDA, updated 12/31/2024)"
+_PAYER_POLICY = "payer medical policy (typical; confirm with the plan)"
 _CHECKLIST_DRUGS = ("esketamine", "esketamine_56", "esketamine_84", "ketamine_iv")
 
 # Payer-policy items for esketamine: what each payer kind typically asks for.
@@ -424,15 +424,15 @@ def coverage_checklist(payer: str, drug: str) -> CoverageChecklist:
                     "Ask the payer whether off-label IV ketamine is covered at all",
                     "not_applicable" if payer == "uninsured" else "typical",
                     "IV racemic ketamine for depression is off-label; many plans do not cover it "
-                    "and self-pay is common [verify with the plan]",
-                    "CLINICAL.md §4 (off-label), §8 ($400–800 per infusion)",
+                    "and self-pay is common (confirm with the plan)",
+                    "off-label use; typical self-pay $400–800 per infusion",
                 ),
                 ChecklistItem(
                     "sliding_fee",
                     "Offer a sliding-fee assessment (income and household size only)",
                     "typical",
                     "the patient's share after any coverage is discounted by pay class",
-                    "HRSA Health Center Program Compliance Manual ch. 9; CLINICAL.md §8",
+                    "HRSA Health Center Program Compliance Manual ch. 9",
                 ),
                 ChecklistItem(
                     "rems",
@@ -491,7 +491,7 @@ def coverage_checklist(payer: str, drug: str) -> CoverageChecklist:
             "Manufacturer savings programme",
             status["manufacturer_savings"],
             "commercial insurance only; not for Medicaid, Medicare or VA/TRICARE",
-            "CLINICAL.md §8; manufacturer programme terms [verify]",
+            "manufacturer programme terms (confirm current terms)",
         ),
     )
     codes: tuple[str, ...] = ()

@@ -39,10 +39,10 @@ SCHEMA_FILE = "protocol.schema.json"
 
 #: Requirements that must be met before the first dose, and what each one means.
 REQUIREMENTS: Mapping[str, str] = {
-    "rems_patient_enrolment": "patient enrolled in the Spravato REMS (CLINICAL.md §4)",
+    "rems_patient_enrolment": "patient enrolled in the Spravato REMS",
     "safety_plan": "a written safety plan on file",
-    "part2_consent": "42 CFR Part 2 consent for substance-use records (CLINICAL.md §6)",
-    "mood_stabiliser_documented": "a mood stabiliser documented (Bahji 2021; CLINICAL.md §6)",
+    "part2_consent": "42 CFR Part 2 consent for substance-use records",
+    "mood_stabiliser_documented": "a mood stabiliser documented (Bahji 2021)",
     "consent_to_touch_documented": "consent to touch discussed and documented (trauma-informed)",
     "preparation_teach_back": "the preparation guide read and its teach-back questions answered",
 }
@@ -452,7 +452,7 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
     if primary in known_instruments and primary not in instruments:
         err("measures", f"must schedule the primary instrument {primary!r}")
     if not any("baseline" in m.get("timepoints", []) for m in data["measures"]):
-        err("measures", "must take a baseline (CLINICAL.md §3: no baseline → undetermined)")
+        err("measures", "must take a baseline (without one, outcomes cannot be measured)")
 
     days = data["sustained_support"]["check_in_days"]
     if list(days) != sorted(set(days)):

@@ -460,7 +460,7 @@ class CertificationChangeForm(ServiceErrorsMixin, forms.Form):
 
 class ThresholdsForm(forms.Form):
     thresholds = forms.CharField(
-        label=_("Threshold overrides (JSON; empty = CLINICAL.md §5 defaults)"),
+        label=_("Threshold overrides (JSON; empty = the Trellis defaults)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
     )

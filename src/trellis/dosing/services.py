@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from trellis.accounts.models import CLINICAL_ROLES, Program, Role, Room
 from trellis.accounts.services import has_any_role, require_roles
@@ -76,11 +77,11 @@ REMS_ROLES = frozenset({Role.NURSE, Role.PRESCRIBER, Role.ADMIN, Role.COORDINATO
 
 #: Fields a signed record can be corrected in, by amendment (value shown beside the original).
 AMENDABLE_FIELDS = {
-    "lot_number": "Lot number",
-    "released_to": "Released to",
-    "notes": "Session notes",
-    "adverse_events": "Adverse events",
-    "observations": "Monitoring observations",
+    "lot_number": gettext_lazy("Lot number"),
+    "released_to": gettext_lazy("Released to"),
+    "notes": gettext_lazy("Session notes"),
+    "adverse_events": gettext_lazy("Adverse events"),
+    "observations": gettext_lazy("Monitoring observations"),
 }
 
 
@@ -421,6 +422,14 @@ def dosing_chairs(program: Program) -> QuerySet[Room]:
     return Room.objects.filter(
         site__program=program, kind=Room.Kind.DOSING_CHAIR, active=True
     ).select_related("site")
+
+
+def free_dosing_chairs(program: Program) -> QuerySet[Room]:
+    """The program's dosing chairs nobody is sitting in (no session in a chair state), the only
+    ones a nurse is offered when starting a session; ``start_session`` still refuses a taken one
+    (two nurses may start at once)."""
+    taken = DosingSession.objects.filter(chair__isnull=False, status__in=IN_CHAIR).values("chair")
+    return dosing_chairs(program).exclude(pk__in=taken)
 
 
 def session_exists(episode: Episode, dose_index: int) -> bool:

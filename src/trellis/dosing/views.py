@@ -18,8 +18,10 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import CLINICAL_ROLES, Role
 from trellis.accounts.services import has_any_role
+from trellis.care import services as care
 from trellis.core import rems
 from trellis.core.errors import Conflict, InvalidInput
+from trellis.core.safety import short_infusion_minutes
 from trellis.dosing import forms as f
 from trellis.dosing import services
 from trellis.dosing.models import DosingSession, Status
@@ -49,7 +51,7 @@ def board(request: TrellisRequest) -> HttpResponse:
 def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patients.get_patient(request.user, patient_id, request=request)
     assert request.program is not None
-    chairs = services.dosing_chairs(patient.program)
+    chairs = services.free_dosing_chairs(patient.program)
     form = f.StartSessionForm(request.POST or None, chairs=chairs)
     episode = services.episode_for_new_session(request.user, patient)
     status = 200
@@ -74,6 +76,8 @@ def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         "form": form,
         "episode": episode,
         "prerequisites": services.dose_prerequisites(episode) if episode else [],
+        "free_chairs": chairs.exists(),
+        "track_title": care.protocol_of(episode).title if episode else "",
     }
     return render(request, "dosing/start.html", context, status=status)
 
@@ -112,6 +116,13 @@ def _session_context(
         "can_dose": has_any_role(user, session.program, DOSING_ROLES),
         "is_prescriber": has_any_role(user, session.program, [Role.PRESCRIBER]),
         "dose_rule": services.dose_rule(session),
+        "short_infusion": (
+            short_infusion_minutes(
+                services.dose_rule(session), session.started_at, session.stopped_at
+            )
+            if session.started_at
+            else None
+        ),
         "device_times": [datetime.fromisoformat(t) for t in session.device_times],
         "predose_form": bound.get("predose_form")
         or f.PredoseForm(initial=predose_initial, track=track),

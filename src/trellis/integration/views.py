@@ -60,7 +60,9 @@ def board(request: TrellisRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     data = services.integration_board(request.user, request.program, mine=mine, request=request)
     template = "integration/_partials/board.html" if request.htmx else "integration/board.html"
-    return render(request, template, {"board": data, "mine": mine})
+    # Only note writers get the "Write note" link: for the others it led to a 404 (issue 13).
+    can_write = has_any_role(request.user, request.program, services.NOTE_ROLES)
+    return render(request, template, {"board": data, "mine": mine, "can_write_notes": can_write})
 
 
 # --- the thread ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from trellis.core.instruments import get_instrument
+from trellis.measures import labels
 
 WIDTH, HEIGHT = 640, 260
 SHORT = {
@@ -43,7 +44,7 @@ class Point:
 
 
 def band_label(token: str) -> str:
-    return token.replace("_", " ") if token else ""
+    return labels.band_label(token)
 
 
 def trajectory_svg(

@@ -347,7 +347,7 @@ def _raise_suicide_alert(assessment: Assessment) -> None:
         dedupe_key=f"suicide:assessment:{assessment.pk}",
         detail=(
             f"Answered {timezone.localtime(assessment.taken_at):%Y-%m-%d %H:%M} via {via}. "
-            "Contact the patient today and administer the C-SSRS (CLINICAL.md §2)."
+            "Contact the patient today and administer the C-SSRS."
         ),
         patient=assessment.patient,
         source=assessment,
@@ -394,7 +394,7 @@ def _check_relapse_warning(
         title=f"Relapse warning on {short_name(instrument)} ({warned})",
         dedupe_key=f"relapse_warning:{episode.pk}:{outcome.relapse_warning.isoformat()}",
         detail=(
-            "Scores rose after response (CLINICAL.md §3). An integration booster within 72 h "
+            "Scores rose after response. An integration booster within 72 h "
             "and a prescriber review were added to the course, before any decision to re-dose."
         ),
         patient=episode.patient,

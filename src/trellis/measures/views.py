@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +24,7 @@ from trellis.core import measures_rules as rules
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import CRISIS_TEXT_EN, get_instrument
 from trellis.core.numbers import strict_whole
-from trellis.measures import services
+from trellis.measures import labels, services
 from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
 from trellis.measures.panels import panel_context
 from trellis.patients.services import get_patient
@@ -156,6 +157,12 @@ def _page(
     form with errors comes back as 200 there and as 400 on a full page)."""
     ctx = panel_context(request, patient, **forms)
     ctx["notice"] = notice
+    # No "Open measures page" button on the measures page itself (it linked to itself); a
+    # fragment swapped into the chart keeps it.
+    here = reverse("measures:patient", args=[patient.pk])
+    htmx = getattr(request, "htmx", None)
+    current = urlsplit(htmx.current_url or "").path if htmx else here
+    ctx["on_measures_page"] = current == here
     context = {"patient": patient, "ctx": ctx}
     if getattr(request, "htmx", False):
         return render(request, "measures/_partials/panel.html", context)
@@ -206,10 +213,12 @@ def administer_cssrs(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResp
         )
         if assessment.suicide_flag:
             notice = _("C-SSRS risk %(risk)s: an urgent alert was raised. Act on it today.") % {
-                "risk": assessment.risk
+                "risk": labels.risk_label(assessment.risk)
             }
         else:
-            notice = _("C-SSRS saved (risk: %(risk)s).") % {"risk": assessment.risk}
+            notice = _("C-SSRS saved (risk: %(risk)s).") % {
+                "risk": labels.risk_label(assessment.risk)
+            }
         if request.htmx:
             return _page(request, patient, notice=notice)
         messages.add_message(

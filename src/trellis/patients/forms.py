@@ -169,3 +169,17 @@ class ConsentForm(forms.ModelForm[Consent]):
         if given > self.today:
             raise forms.ValidationError(_("A consent cannot be dated in the future."))
         return given
+
+
+class WithdrawConsentForm(forms.Form):
+    """Confirm a withdrawal: when the patient withdrew it and why (both kept and audited)."""
+
+    withdrawn_on = forms.DateField(
+        label=_("Date withdrawn"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=_("Reason the patient gave"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("In the patient's words where you can. It is kept with the consent."),
+    )

@@ -123,6 +123,26 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     @property
+    def staff_label(self) -> str:
+        """The name staff see, with the date of birth that tells apart patients who share it.
+
+        Every staff page names a patient through this (the ``patient_name`` template filter),
+        so two "Maria Lopez" on the calendar, the alert bar or a list are never confused.
+        """
+        return _("%(name)s (born %(date)s)") % {
+            "name": self.full_name,
+            "date": self.date_of_birth.isoformat() if self.date_of_birth else "?",
+        }
+
+    @property
+    def staff_label_list(self) -> str:
+        """``staff_label`` with the family name first, for lists sorted by it."""
+        return _("%(name)s (born %(date)s)") % {
+            "name": f"{self.family_name}, {self.given_name}",
+            "date": self.date_of_birth.isoformat() if self.date_of_birth else "?",
+        }
+
+    @property
     def display_first_name(self) -> str:
         return self.preferred_name or self.given_name
 
@@ -164,6 +184,11 @@ class Consent(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     withdrawn_on = models.DateField(_("date withdrawn"), null=True, blank=True)
+    # Who recorded the withdrawal and why, as the patient gave it (asked on a confirm page).
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_reason = models.CharField(_("reason for withdrawal"), max_length=500, blank=True)
 
     objects = ConsentQuerySet.as_manager()
 

@@ -14,12 +14,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trellis.accounts.models import CLINICAL_ROLES, Program, Role
 from trellis.accounts.services import require_roles
 from trellis.audit.models import Action
 from trellis.audit.services import record
-from trellis.core.errors import NotAllowed
+from trellis.core.errors import Conflict, InvalidInput, NotAllowed
 from trellis.patients.models import Consent, ConsentKind, Patient
 
 # Who may register patients and edit their details and consents.
@@ -237,6 +239,17 @@ def add_consent(
     return consent
 
 
+def get_consent(user: Any, patient: Patient, consent_id: int) -> Consent:
+    """One consent of ``patient`` the user may see (404 otherwise, also for another patient's)."""
+    try:
+        return Consent.objects.visible_to(user).get(pk=consent_id, patient=patient)
+    except Consent.DoesNotExist as exc:
+        raise Http404("No such consent") from exc
+
+
+WITHDRAWAL_REASON_MIN = 3
+
+
 @transaction.atomic
 def withdraw_consent(
     user: Any,
@@ -244,15 +257,28 @@ def withdraw_consent(
     consent_id: int,
     *,
     on: date,
+    reason: str,
+    today: date | None = None,
     request: HttpRequest | None = None,
 ) -> Consent:
-    try:
-        consent = Consent.objects.visible_to(user).get(pk=consent_id, patient=patient)
-    except Consent.DoesNotExist as exc:
-        raise Http404("No such consent") from exc
+    """Record that the patient withdrew a consent, when and why (the reason is required)."""
+    consent = get_consent(user, patient, consent_id)
     require_roles(user, consent.program, CLINICAL_ROLES)
+    if not consent.active:
+        raise Conflict(_("This consent was already withdrawn."))
+    reason = (reason or "").strip()
+    if len(reason) < WITHDRAWAL_REASON_MIN:
+        raise InvalidInput("reason", _("Say why the consent is withdrawn (a few words)."))
+    if len(reason) > 500:
+        raise InvalidInput("reason", _("Keep the reason under 500 characters."))
+    if on < consent.given_on:
+        raise InvalidInput("withdrawn_on", _("A consent cannot be withdrawn before it was given."))
+    if on > (today or timezone.localdate()):
+        raise InvalidInput("withdrawn_on", _("A withdrawal cannot be dated in the future."))
     consent.withdrawn_on = on
-    consent.save(update_fields=["withdrawn_on"])
+    consent.withdrawn_by = user
+    consent.withdrawal_reason = reason
+    consent.save(update_fields=["withdrawn_on", "withdrawn_by", "withdrawal_reason"])
     record(
         action=Action.UPDATE,
         request=request,
@@ -260,7 +286,7 @@ def withdraw_consent(
         program=consent.program,
         patient_id=consent.patient_id,
         obj=consent,
-        detail={"withdrawn_on": on.isoformat()},
+        detail={"withdrawn_on": on.isoformat(), "kind": consent.kind, "reason": reason},
     )
     return consent
 

@@ -11,10 +11,12 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.decorators import staff_view
 from trellis.accounts.services import has_any_role
+from trellis.core.errors import InvalidInput
 from trellis.patients import services
 from trellis.patients.chart import chart_panels
-from trellis.patients.forms import ConsentForm, PatientForm
+from trellis.patients.forms import ConsentForm, PatientForm, WithdrawConsentForm
 from trellis.patients.services import REGISTRAR_ROLES
+from trellis.web.forms import show_input_error
 from trellis.web.http import TrellisRequest
 
 PAGE_SIZE = 50
@@ -98,13 +100,32 @@ def add_consent(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_view(patient_data=True)
-@require_POST
 def withdraw_consent(
     request: TrellisRequest, patient_id: uuid.UUID, consent_id: int
 ) -> HttpResponse:
+    """A confirm page (what is withdrawn, when, why); only its POST withdraws the consent."""
     patient = services.get_patient(request.user, patient_id, audit=False)
-    services.withdraw_consent(
-        request.user, patient, consent_id, on=timezone.localdate(), request=request
+    consent = services.get_consent(request.user, patient, consent_id)
+    form = WithdrawConsentForm(
+        request.POST if request.method == "POST" else None,
+        initial={"withdrawn_on": timezone.localdate()},
     )
-    messages.success(request, _("Consent withdrawn."))
-    return redirect("patients:chart", patient_id=patient.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_consent(
+                request.user,
+                patient,
+                consent.pk,
+                on=form.cleaned_data["withdrawn_on"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except InvalidInput as exc:
+            show_input_error(form, exc)
+        else:
+            messages.success(request, _("Consent withdrawn."))
+            return redirect("patients:chart", patient_id=patient.pk)
+    context = {"patient": patient, "consent": consent, "form": form}
+    return render(
+        request, "patients/withdraw_consent.html", context, status=400 if form.errors else 200
+    )

@@ -222,7 +222,7 @@ def roster(
             RosterRow(
                 membership_id=m.pk,
                 first_name=m.patient.display_first_name,
-                full_name=m.patient.full_name if full else "",
+                full_name=m.patient.staff_label if full else "",
                 attendance=att,
                 attended=sum(1 for s in att.values() if s == Attendance.Status.PRESENT),
             )

@@ -102,7 +102,9 @@ def circle(request: TrellisRequest, circle_id: int) -> HttpResponse:
         "attendance_forms": attendance_forms,
         "circle": c,
         "meetings": meetings,
-        "past_meetings": past[-6:],
+        # Newest first: the form a facilitator meets first is today's (or the last) meeting,
+        # not the one six weeks ago.
+        "past_meetings": past[-6:][::-1],
         "rows": rows,
         "note_form": note_form,
         "notes": services.notes_of(request.user, c)[:20] if may_run else [],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -22,6 +24,26 @@ BLOCKER_LABELS: dict[str, Any] = {
 }
 # Blockers whose text carries the detail that matters (a count, the screening state).
 DETAILED = {"screening", "preparation"}
+# The detail texts of ``trellis.core.screening`` (English there), in the page's language.
+SCREENING_TEXTS: dict[str, Any] = {
+    "excluded from this track": _("excluded from this track"),
+    "prescriber review not yet recorded": _("prescriber review not yet recorded"),
+    "not yet recorded": _("not yet recorded"),
+}
+PREPARATION_DONE = re.compile(r"^(\d+) of (\d+) session\(s\) done$")
+
+
+def _detail(key: str, text: str) -> str:
+    if key == "screening" and text in SCREENING_TEXTS:
+        return str(SCREENING_TEXTS[text])
+    if key == "preparation" and (m := PREPARATION_DONE.match(text)):
+        done, needed = int(m.group(1)), int(m.group(2))
+        return ngettext(
+            "%(done)s of %(needed)s session done",
+            "%(done)s of %(needed)s sessions done",
+            needed,
+        ) % {"done": done, "needed": needed}
+    return text
 
 
 @register.filter
@@ -31,9 +53,17 @@ def plain_blockers(blockers: list[str]) -> list[dict[str, Any]]:
     for raw in blockers or []:
         key, _sep, text = str(raw).partition(": ")
         label = BLOCKER_LABELS.get(key, key.replace("_", " "))
+        text = _detail(key, text)
         short = f"{label}: {text}" if key in DETAILED else str(label)
         out.append({"label": label, "text": text or raw, "short": short})
     return out
+
+
+@register.filter
+def track_title(title: str) -> str:
+    """A track's title in the page's language: the packaged tracks' titles are in the
+    catalogue (a program's own copy shows the title its author wrote)."""
+    return gettext(title) if title else ""
 
 
 @register.filter

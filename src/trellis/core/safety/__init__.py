@@ -23,6 +23,7 @@ from trellis.core.safety.dose import (
     check_device_time,
     check_dose_limits,
     compute_dose,
+    short_infusion_minutes,
 )
 from trellis.core.safety.monitoring import (
     Alert,
@@ -74,6 +75,7 @@ __all__ = [
     "check_device_time",
     "check_dose_limits",
     "compute_dose",
+    "short_infusion_minutes",
     "discharge_readiness",
     "dose_rule_from_protocol",
     "monitoring_alerts",

@@ -247,7 +247,8 @@ def discharge_readiness(
         needed, since = t.ketamine_min_observation_min, "infusion end"
     if observed < needed:
         unmet.append(
-            ("minimum_observation", f"{observed:g} min since {since}; needs ≥ {needed} min")
+            # Whole minutes, counted down: "0.732902 min" helped nobody (issue 13).
+            ("minimum_observation", f"{int(observed)} min since {since}; needs ≥ {needed} min")
         )
     if i.moaas != t.discharge_moaas:
         unmet.append(("moaas", f"MOAA/S {i.moaas}; needs {t.discharge_moaas}"))

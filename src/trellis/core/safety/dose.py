@@ -430,3 +430,19 @@ def check_device_time(
             f"at {previous:%H:%M}; devices are given {rule.device_interval_min} min apart",
         )
     return number
+
+
+def short_infusion_minutes(
+    rule: DoseRule, started: datetime, stopped: datetime | None
+) -> int | None:
+    """Whole minutes the infusion lasted when that is shorter than the track's infusion time.
+
+    Source: CLINICAL.md §4: IV racemic ketamine is given over 40 min (Murrough 2013); a faster
+    infusion gives the same dose at a higher rate, so the nurse and prescriber are warned. None
+    when the rule has no infusion time (esketamine), the infusion has not ended, or it lasted
+    at least ``rule.infusion_minutes``. Minutes are counted down (39 min 59 s lasted 39 min).
+    """
+    if rule.infusion_minutes is None or stopped is None:
+        return None
+    lasted = int((stopped - started).total_seconds() // 60)
+    return lasted if lasted < rule.infusion_minutes else None

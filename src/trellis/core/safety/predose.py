@@ -377,7 +377,7 @@ def predose_checklist(
             if track.pregnancy_excludes:
                 need(
                     "pregnancy_status",
-                    "pregnant: a screening exclusion on this track (CLINICAL §5)",
+                    "pregnant: a screening exclusion on this track",
                 )
             elif not (r.pregnancy_review is not None and r.pregnancy_review.valid):
                 need(
@@ -406,12 +406,12 @@ def predose_checklist(
         if r.cssrs_risk is None:
             need(
                 "cssrs",
-                f"PHQ-9 item 9 is {r.phq9_item9}: same-day C-SSRS result needed (CLINICAL §2)",
+                f"PHQ-9 item 9 is {r.phq9_item9}: same-day C-SSRS result needed",
             )
         if r.clinician_contact_by is None or not r.clinician_contact_by.strip():
             need(
                 "clinician_contact",
-                f"PHQ-9 item 9 is {r.phq9_item9}: clinician contact not recorded (CLINICAL §2)",
+                f"PHQ-9 item 9 is {r.phq9_item9}: clinician contact not recorded",
             )
     if r.systolic is None or r.diastolic is None:
         need("blood_pressure", "pre-dose blood pressure not recorded")
