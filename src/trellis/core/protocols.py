@@ -472,9 +472,10 @@ def semantic_errors(data: Mapping[str, Any], filename: str) -> list[ProtocolErro
 
 
 def _above_label_dose(mg: int) -> str:
+    # Source: CLINICAL.md §4 (the message is shown to people, so it names the label only).
     return (
         f"{mg} mg is above the label's highest dose of {ESKETAMINE_MAX_MG} mg "
-        "(Spravato label, CLINICAL.md §4: 56 or 84 mg; a legal limit, not a setting)"
+        "(Spravato label: 56 or 84 mg; a legal limit, not a setting)"
     )
 
 

@@ -151,7 +151,7 @@ class TrackRequirements:
                     raise InvalidInput(
                         f"track.{name}",
                         f"{value} is below the legal floor of {floor} (Spravato label: {what} "
-                        "before dosing, CLINICAL.md §4); a track may raise it, never lower it",
+                        "before dosing); a track may raise it, never lower it",
                     )
 
     @property

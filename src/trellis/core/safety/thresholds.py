@@ -168,28 +168,29 @@ class LawFloor:
     rule: str
 
 
-#: The settings a program may tighten but never loosen (CLINICAL.md §4-5). Every other
-#: threshold above is a ★ Trellis default (the medical director's choice), reviewed for the same
-#: mistake: the BP hold and alert levels, SpO2, MOAA/S, the IV ketamine observation (off-label,
-#: a clinic norm) and the vitals intervals between the label's fixed points carry no legal floor.
+#: The settings a program may tighten but never loosen (CLINICAL.md §4-5; each rule's text is
+#: shown to people, so it names the label or the REMS, the sources CLINICAL.md §4 cites).
+#: Every other threshold above is a ★ Trellis default (the medical director's choice),
+#: reviewed for the same mistake: the BP hold and alert levels, SpO2, MOAA/S, the IV ketamine
+#: observation (off-label, a clinic norm) and the vitals intervals between the label's fixed
+#: points carry no legal floor.
 LAW_FLOORS: dict[str, LawFloor] = {
     "esketamine_min_observation_min": LawFloor(
         120,
         None,
-        "Spravato REMS: monitoring for at least 120 minutes after the first device "
-        "(CLINICAL.md §4)",
+        "Spravato REMS: monitoring for at least 120 minutes after the first device",
     ),
     "esketamine_bp_check_min": LawFloor(
         40,
         40,
-        "Spravato label: blood pressure about 40 minutes after dosing (CLINICAL.md §4); "
+        "Spravato label: blood pressure about 40 minutes after dosing; "
         "add checks with esketamine_vitals_every_min instead of moving this one",
     ),
     "vitals_early_window_min": LawFloor(
         None,
         10,
-        "Spravato label: blood pressure at about 40 minutes and before discharge "
-        "(CLINICAL.md §4); a reading more than 10 minutes early does not count for them",
+        "Spravato label: blood pressure at about 40 minutes and before discharge; "
+        "a reading more than 10 minutes early does not count for them",
     ),
 }
 
