@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "trellis.peers",
     "trellis.access",
     "trellis.booking",
+    "trellis.messaging",
     "trellis.web",
 ]
 
