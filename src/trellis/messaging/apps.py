@@ -9,7 +9,7 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.models import CLINICAL_ROLES
-        from trellis.messaging import hooks
+        from trellis.messaging import demo, hooks  # noqa: F401  (demo seeder)
         from trellis.web.nav import nav_item
 
         nav_item(_("Messages"), "messaging:inbox", CLINICAL_ROLES, order=22)

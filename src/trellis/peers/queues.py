@@ -42,7 +42,7 @@ def circles_this_week(request: HttpRequest, now: datetime) -> QueueSection | Non
     rows = []
     for m in meetings:
         circle_url = reverse("peers:circle", args=[m.circle_id])
-        when = f"{m.date:%a %d} {m.circle.start_time:%H:%M}"
+        when = f"{m.date:%m-%d} {m.circle.start_time:%H:%M}"
         if not m.members:
             what = _("No members yet")
             action = None
