@@ -152,3 +152,26 @@ def test_doses_today_reads_in_a_constant_number_of_queries(
     five, rows = run()
     assert rows == 5
     assert five == one
+
+
+@pytest.mark.django_db
+def test_a_booked_chair_still_taken_offers_the_chair_choice_instead(
+    client: Any, cast: Cast, ready_course: Any, chair: Any
+) -> None:
+    from tests.support import PATIENT_DATA
+
+    from trellis.care import services as care
+    from trellis.patients.services import register_patient
+
+    sam = register_patient(
+        cast.admin_a, cast.program_a, {**PATIENT_DATA, "given_name": "Sam", "family_name": "Seated"}
+    )
+    today = timezone.localdate()
+    other = care.start_episode(
+        cast.coordinator_a, sam, protocol_id="iv-trd", referred_on=today, start_date=today
+    )
+    services.start_session(cast.nurse_a, other, chair=chair)  # Sam is in the booked chair
+    book_dose(cast, ready_course, chair, timezone.now() + timedelta(minutes=5))
+    page = queue_html(home(client, cast.nurse_a), "dosing.today")
+    assert "Chair 1 (still taken)" in page and "Choose a chair" in page
+    assert 'name="chair"' not in page

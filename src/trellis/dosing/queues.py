@@ -67,6 +67,7 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
     )
     sessions = services.sessions_of_day(user, program, now)
     by_episode = {s.episode_id: s for s in sessions}
+    occupied = {s.chair_id for s in sessions if s.in_chair}
     rows: list[tuple[datetime, QueueRow]] = []
     seen: set[Any] = set()
     for appt in appointments:
@@ -79,6 +80,14 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
         if session is not None:  # signed: this dose is done
             seen.add(session.pk)
             continue
+        start_url = reverse("dosing:start", args=[appt.patient_id])
+        if appt.room_id in occupied:
+            # The booked chair is still taken: the start page lets the nurse choose another.
+            where = _("%(chair)s (still taken)") % {"chair": appt.room.name}
+            action = QueueAction(_("Choose a chair"), start_url)
+        else:
+            where = appt.room.name
+            action = QueueAction(_("Start session"), start_url, post={"chair": str(appt.room_id)})
         rows.append(
             (
                 when,
@@ -86,13 +95,9 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
                     who=appt.patient.full_name,
                     what=_("Dose %(n)s: not started") % {"n": appt.index},
                     when=when.strftime("%H:%M"),
-                    where=appt.room.name,
+                    where=where,
                     url=reverse("patients:chart", args=[appt.patient_id]),
-                    action=QueueAction(
-                        _("Start session"),
-                        reverse("dosing:start", args=[appt.patient_id]),
-                        post={"chair": str(appt.room_id)},
-                    ),
+                    action=action,
                     patient_id=appt.patient_id,
                 ),
             )
