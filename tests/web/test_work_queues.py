@@ -194,3 +194,35 @@ def test_unread_patient_message_reaches_every_clinical_role(client: Any, cast: C
         assert "Robin Example" in unread
         assert "1 unread" in unread
         assert reverse("messaging:thread", args=[cast.patient_a.pk]) in unread
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["coordinator_a", "therapist_a", "nurse_a"])
+def test_home_page_queries_do_not_grow_with_the_patients(client: Any, cast: Cast, who: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from tests.support import PATIENT_DATA
+
+    from trellis.care import services as care
+    from trellis.patients.services import register_patient
+
+    user = getattr(cast, who)
+    start_course(cast, therapist=cast.therapist_a)
+    sign_in(client, user)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("web:home")).status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    today = timezone.localdate()
+    for n in range(3):
+        patient = register_patient(
+            cast.admin_a, cast.program_a, {**PATIENT_DATA, "given_name": f"Extra{n}"}
+        )
+        episode = care.start_episode(
+            cast.coordinator_a, patient, protocol_id="iv-trd", referred_on=today, start_date=today
+        )
+        type(episode).objects.filter(pk=episode.pk).update(primary_therapist=cast.therapist_a)
+    assert count() == one

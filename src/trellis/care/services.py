@@ -1277,6 +1277,8 @@ class BoardCounts:
     active: int
     gaps: int
     overdue: int
+    # Doses whose integration window is open with no integration yet.
+    open_windows: int = 0
 
 
 def board_counts(user: Any, program: Program | None, now: datetime | None = None) -> BoardCounts:
@@ -1289,7 +1291,10 @@ def board_counts(user: Any, program: Program | None, now: datetime | None = None
     overdue = CareActivity.objects.filter(
         episode__in=[e.pk for e in episodes], status__in=OPEN_STATUSES, latest__lt=today
     ).count()
-    return BoardCounts(len(episodes), gaps, overdue)
+    open_windows = sum(
+        1 for report in reports.values() for dose in report.doses if dose.status == "open"
+    )
+    return BoardCounts(len(episodes), gaps, overdue, open_windows)
 
 
 def sync_gap_alerts(program: Program, now: datetime | None = None) -> list[Any]:
