@@ -176,3 +176,18 @@ def test_a_booked_chair_still_taken_offers_the_chair_choice_instead(
     assert "Chair 1 (still taken)" in page
     assert "Choose a chair" in page
     assert 'name="chair"' not in page
+
+
+@pytest.mark.django_db
+def test_queue_titles_and_states_are_translated(cast: Cast, ready_course: Any, chair: Any) -> None:
+    from django.utils import translation
+
+    request = RequestFactory().get("/")
+    request.user = cast.nurse_a
+    request.program = cast.program_a  # type: ignore[attr-defined]
+    book_dose(cast, ready_course, chair, timezone.now() + timedelta(minutes=10))
+    with translation.override("es"):
+        section = queues.doses_today(request, timezone.now())
+    assert section is not None
+    assert str(section.title) == "Dosis de hoy"
+    assert section.rows[0].what == "Dosis 1: sin iniciar"
