@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from trellis.accounts.models import CLINICAL_ROLES, Program, Role
 from trellis.accounts.services import has_any_role, require_roles
+from trellis.alerts.services import alert_on_risk_words
 from trellis.audit.models import Action
 from trellis.audit.services import record
 from trellis.care import services as care
@@ -389,6 +390,15 @@ def add_reflection(
         actor_username=_patient_actor(episode.patient),
         detail={"dose_index": index, "via": "check-in link"},
     )
+    # The care team reads reflections: the patient's words go through the risk-words path.
+    alert_on_risk_words(
+        program=episode.program,
+        patient=episode.patient,
+        text=reflection.text,
+        source=reflection,
+        where="the patient's reflection after a dose",
+        at=now,
+    )
     return reflection
 
 
@@ -623,7 +633,22 @@ def add_journal_entry(
         actor_username=_patient_actor(patient),
         detail={"shared": share, "via": "check-in link"},
     )
+    if share:
+        _risk_words_of_shared(entry)
     return entry
+
+
+def _risk_words_of_shared(entry: JournalEntry) -> None:
+    """A journal entry the patient shares is read by the therapist: its words go through the
+    risk-words path then (a private entry is never read by anyone, so it is never scanned)."""
+    alert_on_risk_words(
+        program=entry.program,
+        patient=entry.patient,
+        text=entry.text,
+        source=entry,
+        where="a journal entry the patient shared",
+        at=entry.shared_at,
+    )
 
 
 @transaction.atomic
@@ -649,6 +674,7 @@ def share_journal_entry(
             actor_username=_patient_actor(patient),
             detail={"shared": True, "via": "check-in link"},
         )
+        _risk_words_of_shared(entry)
     return entry
 
 
