@@ -68,14 +68,14 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
     sessions = services.sessions_of_day(user, program, now)
     by_episode = {s.episode_id: s for s in sessions}
     occupied = {s.chair_id for s in sessions if s.in_chair}
-    rows: list[tuple[datetime, QueueRow]] = []
+    rows: list[tuple[int, datetime, QueueRow]] = []
     seen: set[Any] = set()
     for appt in appointments:
         session = by_episode.get(appt.episode_id)
         when = _local(program, appt.start)
         if session is not None and session.status != Status.SIGNED:
             seen.add(session.pk)
-            rows.append((when, _session_row(session, when.strftime("%H:%M"))))
+            rows.append((_rank(session), when, _session_row(session, when.strftime("%H:%M"))))
             continue
         if session is not None:  # signed: this dose is done
             seen.add(session.pk)
@@ -90,6 +90,7 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
             action = QueueAction(_("Start session"), start_url, post={"chair": str(appt.room_id)})
         rows.append(
             (
+                NOT_STARTED,
                 when,
                 QueueRow(
                     who=appt.patient.full_name,
@@ -106,14 +107,15 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
         if session.pk in seen or session.status == Status.SIGNED:
             continue
         opened = _local(program, session.created_at)
-        rows.append((opened, _session_row(session, opened.strftime("%H:%M"))))
-    rows.sort(key=lambda pair: (not pair[1].urgent, pair[0]))
+        rows.append((_rank(session), opened, _session_row(session, opened.strftime("%H:%M"))))
+    # Who needs someone now first, then who is in a chair, then the rest of the day in order.
+    rows.sort(key=lambda item: (item[0], item[1]))
     return QueueSection(
         title=_("Doses today"),
         count=len(rows),
         url=reverse("dosing:board"),
         link_text=_("Open the monitoring board"),
-        rows=[row for _when, row in rows],
+        rows=[row for _rank, _when, row in rows],
         empty=_(
             "No doses booked for today and nobody in a chair. To dose a patient who is not "
             "booked, open their chart and start a session."
@@ -121,6 +123,15 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
         empty_url=reverse("patients:list"),
         empty_link_text=_("Find a patient"),
     )
+
+
+NOW, IN_CHAIR_NOW, NOT_STARTED, LATER = range(4)
+
+
+def _rank(session: DosingSession) -> int:
+    if _session_state(session)[1]:
+        return NOW
+    return IN_CHAIR_NOW if session.in_chair else LATER
 
 
 def _session_row(session: DosingSession, when: str) -> QueueRow:
