@@ -215,3 +215,25 @@ def test_patient_sees_reply_and_it_becomes_read(client: Any, cast: Cast) -> None
     page = client.get(reverse("messaging:patient", args=[token])).content.decode()
     assert "Hello Robin" in page
     assert services.unread_replies(link) == 0
+
+
+@pytest.mark.django_db
+def test_chart_panel_links_to_the_conversation(client: Any, cast: Cast) -> None:
+    sign_in(client, cast.therapist_a)
+    chart = client.get(reverse("patients:chart", args=[cast.patient_a.pk])).content.decode()
+    assert "Write to the patient" in chart
+    assert reverse("messaging:thread", args=[cast.patient_a.pk]) in chart
+    link, _token = issue_link(cast.patient_a)
+    services.write_as_patient(link, "Hello")
+    chart = client.get(reverse("patients:chart", args=[cast.patient_a.pk])).content.decode()
+    assert "1 unread" in chart
+    assert "Open the conversation" in chart
+
+
+@pytest.mark.django_db
+def test_no_notice_without_consent_but_the_reply_is_kept(cast: Cast) -> None:
+    services.reply(cast.nurse_a, cast.program_a, cast.patient_a.pk, "Hello Robin")
+    assert Message.objects.filter(sender="staff").count() == 1
+    assert not OutboxMessage.objects.exists()
+    event = AuditEvent.objects.get(object_type="messaging.message", action="create")
+    assert event.detail["notified"] == []
