@@ -191,3 +191,24 @@ def test_queue_titles_and_states_are_translated(cast: Cast, ready_course: Any, c
     assert section is not None
     assert str(section.title) == "Dosis de hoy"
     assert section.rows[0].what == "Dosis 1: sin iniciar"
+
+
+@pytest.mark.django_db
+def test_a_blocked_first_dose_shows_why_and_offers_no_start(
+    client: Any, cast: Cast, chair: Any
+) -> None:
+    from trellis.care import services as care
+
+    today = timezone.localdate()
+    episode = care.start_episode(
+        cast.coordinator_a,
+        cast.patient_a,
+        protocol_id="iv-trd",
+        referred_on=today,
+        start_date=today,
+    )
+    book_dose(cast, episode, chair, timezone.now() + timedelta(minutes=20))
+    page = queue_html(home(client, cast.nurse_a), "dosing.today")
+    assert "Dose 1 blocked: screening" in page
+    assert "Start session" not in page
+    assert reverse("care:episode", args=[episode.pk]) in page

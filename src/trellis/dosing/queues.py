@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trellis.accounts.models import Program, Role
+from trellis.care import services as care
 from trellis.dosing import services
 from trellis.dosing.models import DosingSession, Status
 from trellis.web.home import QueueAction, QueueRow, QueueSection, work_queue
@@ -63,10 +64,19 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
         return None
     today = _local(program, now).date()
     appointments = list(
-        program_appointments(user, program, today, 1).filter(kind="dose").order_by("start")
+        program_appointments(user, program, today, 1)
+        .filter(kind="dose")
+        .select_related("episode__patient", "episode__program")
+        .order_by("start")
     )
     sessions = services.sessions_of_day(user, program, now)
     by_episode = {s.episode_id: s for s in sessions}
+    # A first dose booked today but still blocked (no screening, preparation or safety plan
+    # missing...) is shown as blocked, with no start button.
+    first_doses = [
+        a.episode for a in appointments if a.index == 1 and a.episode_id not in by_episode
+    ]
+    blocked = care.first_dose_blockers_of_many(first_doses)
     occupied = {s.chair_id for s in sessions if s.in_chair}
     rows: list[tuple[int, datetime, QueueRow]] = []
     seen: set[Any] = set()
@@ -81,6 +91,23 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
             seen.add(session.pk)
             continue
         start_url = reverse("dosing:start", args=[appt.patient_id])
+        if blocked.get(appt.episode_id):
+            reasons = blocked[appt.episode_id]
+            rows.append(
+                (
+                    NOT_STARTED,
+                    when,
+                    QueueRow(
+                        who=appt.patient.full_name,
+                        what=_("Dose 1 blocked: %(why)s") % {"why": "; ".join(reasons)},
+                        when=when.strftime("%H:%M"),
+                        where=appt.room.name,
+                        url=reverse("care:episode", args=[appt.episode_id]),
+                        patient_id=appt.patient_id,
+                    ),
+                )
+            )
+            continue
         if appt.room_id in occupied:
             # The booked chair is still taken: the start page lets the nurse choose another.
             where = _("%(chair)s (still taken)") % {"chair": appt.room.name}
