@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "trellis.booking",
     "trellis.guides",
     "trellis.reporting",
+    "trellis.messaging",
     "trellis.web",
 ]
 

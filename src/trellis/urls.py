@@ -21,6 +21,7 @@ urlpatterns = [
     path("reports/", include("trellis.reporting.urls")),
     path("alerts/", include("trellis.alerts.urls")),
     path("notify/", include("trellis.notify.urls")),
+    path("messages/", include("trellis.messaging.urls")),
     path("c/", include("trellis.checkin.urls")),
     path("i18n/setlang/", public_view(set_language), name="set_language"),
 ]

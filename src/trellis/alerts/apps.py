@@ -11,7 +11,7 @@ class AlertsConfig(AppConfig):
         from trellis.web.nav import nav_item
 
         nav_item(_("Alerts"), "alerts:list", CLINICAL_ROLES, order=20)
-
+        from trellis.alerts import queues  # noqa: F401  (registers the home-page work queue)
         from trellis.alerts.services import escalate_overdue
         from trellis.notify.jobs import periodic_job
 

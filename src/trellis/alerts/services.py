@@ -91,6 +91,42 @@ def open_review_alerts(patient: Patient) -> list[Alert]:
     )
 
 
+def alert_on_risk_words(
+    *,
+    program: Program,
+    patient: Patient,
+    text: str,
+    source: Any,
+    where: str,
+    at: datetime | None = None,
+) -> list[str]:
+    """The one path for a patient's free text (CLINICAL.md §2): look for suicide-risk words
+    (:func:`trellis.core.risk_text.risk_phrases`) and, when any is found, raise an urgent
+    ``suicide_risk`` alert for same-day contact (once per ``source``). Returns the phrases found;
+    the caller shows the patient the crisis text (988, 911) at once when the list is not empty.
+    Call it inside the transaction that stores the text, so text and alert are stored together.
+    """
+    from trellis.core.risk_text import risk_phrases
+
+    found = risk_phrases(text)
+    if found:
+        raise_alert(
+            program=program,
+            kind="suicide_risk",
+            severity="urgent",
+            title=f"Suicide risk: words of concern in {where}",
+            dedupe_key=f"suicide:text:{source._meta.label_lower}:{source.pk}",
+            detail=(
+                f"Words found: {', '.join(found)}. Read what the patient wrote and contact them "
+                "today; administer the C-SSRS."
+            ),
+            patient=patient,
+            source=source,
+            at=at,
+        )
+    return found
+
+
 def open_alerts(user: Any, program: Program | None) -> QuerySet[Alert]:
     if program is None:
         return Alert.objects.none()

@@ -7,7 +7,10 @@ class BookingConfig(AppConfig):
     label = "booking"
 
     def ready(self) -> None:
-        from trellis.booking import demo  # noqa: F401  (registers the demo seeder)
+        from trellis.booking import (
+            demo,  # noqa: F401  (registers the demo seeder)
+            queues,  # noqa: F401  (registers the home-page work queues)
+        )
         from trellis.booking.panels import chart_panel, checkin_section
         from trellis.booking.services import VIEWER_ROLES
         from trellis.checkin.services import CHECKIN_SECTIONS

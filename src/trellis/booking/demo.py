@@ -7,7 +7,7 @@ the program has no accepted plan yet.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.utils import timezone
 
@@ -45,12 +45,14 @@ def seed_booking(ctx: DemoContext) -> None:
             )
     if services.has_accepted_plan(program):
         return
+    # The plan starts today, so that each role's home page shows today's work (doses due, the
+    # therapists' sessions): it is made as of 07:00, before the clinic opens.
     now = timezone.make_aware(datetime.combine(ctx.today, time(7)))
     proposal = services.propose(
         planner,
         program,
         "greedy",
-        start_date=ctx.today + timedelta(days=1),
+        start_date=ctx.today,
         days=PLAN_DAYS,
         now=now,
     )

@@ -1444,3 +1444,31 @@ def calendar(proposal: PlanProposal) -> list[dict[str, Any]]:
             }
         )
     return weeks
+
+
+def staff_appointments(
+    user: Any,
+    program: Program,
+    staff: Any,
+    start: datetime,
+    end: datetime,
+    *,
+    kinds: tuple[str, ...] = COURSE_KINDS,
+    statuses: tuple[str, ...] = HELD,
+) -> QuerySet[Appointment]:
+    """Appointments of one staff member between ``start`` and ``end`` (the work queues)."""
+    require_roles(user, program, VIEWER_ROLES)
+    qs: QuerySet[Appointment] = (
+        Appointment.objects.visible_to(user)
+        .filter(
+            program=program,
+            staff=staff,
+            kind__in=list(kinds),
+            status__in=list(statuses),
+            start__gte=start,
+            start__lt=end,
+        )
+        .select_related("patient", "room")
+        .order_by("start")
+    )
+    return qs

@@ -8,7 +8,10 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.models import CLINICAL_ROLES
-        from trellis.care import demo  # noqa: F401  (registers the demo seeders)
+        from trellis.care import (
+            demo,  # noqa: F401  (registers the demo seeders)
+            queues,  # noqa: F401  (registers the home-page work queues)
+        )
         from trellis.care.panels import chart_panel, home_card
         from trellis.care.services import PROTOCOL_EDITOR_ROLES
         from trellis.patients.chart import CHART_PANELS

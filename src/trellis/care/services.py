@@ -1194,6 +1194,8 @@ class BoardRow:
     adherence_percent: float | None
     blockers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Doses whose integration window is still open with no integration yet.
+    open_windows: tuple[pathway.DoseAdherence, ...] = ()
 
     @property
     def patient(self) -> Patient:
@@ -1252,6 +1254,33 @@ def pathway_board(
     """Every active course of the program with its phase, next activity due, overdue items,
     integration gaps and what still blocks dose 1; filtered, sorted by next due. Audited."""
     require_roles(user, program, CLINICAL_ROLES)
+    rows = board_rows(user, program, filters, now=now)
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=program,
+        object_type="care.pathway_board",
+        detail={
+            "track": filters.track,
+            "therapist": filters.therapist,
+            "language": filters.language,
+            "rows": len(rows),
+        },
+    )
+    return rows
+
+
+def board_rows(
+    user: Any,
+    program: Program | None,
+    filters: BoardFilters = BoardFilters(),
+    *,
+    now: datetime | None = None,
+) -> list[BoardRow]:
+    """:func:`pathway_board`'s rows, not audited: for a caller that audits the page showing
+    them (the home page's work queues). A constant number of queries whatever the rows."""
+    require_roles(user, program, CLINICAL_ROLES)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     qs = active_episodes(user, program).order_by("patient__family_name", "pk")
@@ -1295,22 +1324,10 @@ def pathway_board(
                     else []
                 ),
                 notes=notes[episode.pk],
+                open_windows=tuple(d for d in report.doses if d.status == "open"),
             )
         )
     rows.sort(key=lambda r: r.sort_key)
-    record(
-        action=Action.VIEW,
-        request=request,
-        actor=user,
-        program=program,
-        object_type="care.pathway_board",
-        detail={
-            "track": filters.track,
-            "therapist": filters.therapist,
-            "language": filters.language,
-            "rows": len(rows),
-        },
-    )
     return rows
 
 
@@ -1384,6 +1401,8 @@ class BoardCounts:
     active: int
     gaps: int
     overdue: int
+    # Doses whose integration window is open with no integration yet.
+    open_windows: int = 0
 
 
 def board_counts(user: Any, program: Program | None, now: datetime | None = None) -> BoardCounts:
@@ -1396,7 +1415,10 @@ def board_counts(user: Any, program: Program | None, now: datetime | None = None
     overdue = CareActivity.objects.filter(
         episode__in=[e.pk for e in episodes], status__in=OPEN_STATUSES, latest__lt=today
     ).count()
-    return BoardCounts(len(episodes), gaps, overdue)
+    open_windows = sum(
+        1 for report in reports.values() for dose in report.doses if dose.status == "open"
+    )
+    return BoardCounts(len(episodes), gaps, overdue, open_windows)
 
 
 def sync_gap_alerts(program: Program, now: datetime | None = None) -> list[Any]:
@@ -1529,3 +1551,39 @@ def mark_scheduled(
     if rows.exclude(earliest__lte=day, latest__gte=day).exists():
         raise Conflict("The booked date is outside the care plan's window for this activity.")
     rows.update(status=CareActivity.Status.SCHEDULED, scheduled_at=at, target=day)
+
+
+def unbooked_activities(
+    user: Any, program: Program | None, kinds: Iterable[str], until: date
+) -> dict[Episode, list[CareActivity]]:
+    """Planned (not yet booked) activities of ``kinds`` of the program's active courses whose
+    window opens on or before ``until``, per course in window order: one query."""
+    if program is None:
+        return {}
+    acts = (
+        CareActivity.objects.visible_to(user)
+        .filter(
+            program=program,
+            kind__in=list(kinds),
+            status=CareActivity.Status.PLANNED,
+            earliest__lte=until,
+        )
+        .exclude(episode__phase__in=["completed", "withdrawn"])
+        .select_related("episode__patient")
+        .order_by("episode__patient__family_name", "episode_id", "earliest", "index")
+    )
+    out: dict[Episode, list[CareActivity]] = {}
+    for act in acts:
+        out.setdefault(act.episode, []).append(act)
+    return out
+
+
+def first_dose_blockers_of_many(episodes: list[Episode]) -> dict[Any, list[str]]:
+    """:func:`first_dose_blockers` of many episodes in a constant number of queries (the gate
+    loaded once for all; providers without a batch twin are still called per episode)."""
+    if not episodes:
+        return {}
+    protocols = _protocols_of(episodes)
+    events = _events_by_episode(episodes)
+    gate = _FirstDoseGate.load(episodes)
+    return {e.pk: gate.blockers(e, protocols[e.pk], events[e.pk]) for e in episodes}

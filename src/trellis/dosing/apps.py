@@ -17,6 +17,7 @@ class DosingConfig(AppConfig):
         from trellis.dosing import (
             demo,  # noqa: F401  (registers the demo seeders)
             panels,
+            queues,  # noqa: F401  (registers the home-page work queues)
         )
         from trellis.dosing.services import (
             BOARD_ROLES,

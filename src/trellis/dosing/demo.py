@@ -130,7 +130,9 @@ def _open_session(
     return session, nurse, pre, rng
 
 
-def _past_session(ctx: DemoContext, episode: Any, event: Any, chair: Any, k: int) -> Any:
+def _past_session(
+    ctx: DemoContext, episode: Any, event: Any, chair: Any, k: int, *, sign: bool = True
+) -> Any:
     start = event.at
     session, nurse, pre, rng = _open_session(ctx, episode, start, chair, dose_event=event)
     m = timedelta(minutes=1)
@@ -213,7 +215,8 @@ def _past_session(ctx: DemoContext, episode: Any, event: Any, chair: Any, k: int
         language=episode.patient.preferred_language,
         at=end,
     )
-    services.sign_session(nurse, session)
+    if sign:
+        services.sign_session(nurse, session)
     return session
 
 
@@ -223,6 +226,7 @@ def record_sessions(ctx: DemoContext) -> None:
     chairs = list(services.dosing_chairs(ctx.program))
     made = 0
     esketamine_past: list[Any] = []
+    to_record = []
     for patient in ctx.patients:
         episode = care.episodes_of(coordinator, patient).first()
         if episode is None:
@@ -230,10 +234,23 @@ def record_sessions(ctx: DemoContext) -> None:
         for k, event in enumerate(care.events_of(episode).filter(kind="dose_given").order_by("at")):
             if event.index is None or services.session_exists(episode, event.index):
                 continue
-            session = _past_session(ctx, episode, event, chairs[(made + k) % len(chairs)], made + k)
-            made += 1
-            if session.drug == "esketamine":
-                esketamine_past.append(session)
+            to_record.append((episode, k, event))
+    # The newest IV ketamine record is left discharged but not signed: the prescriber's and the
+    # nurse's home pages show a record waiting for its signature.
+    ketamine = [t for t in to_record if care.protocol_of(t[0]).drug == "ketamine"]
+    unsigned = max(ketamine, key=lambda t: t[2].at)[2].pk if ketamine else None
+    for episode, k, event in to_record:
+        session = _past_session(
+            ctx,
+            episode,
+            event,
+            chairs[(made + k) % len(chairs)],
+            made + k,
+            sign=event.pk != unsigned,
+        )
+        made += 1
+        if session.drug == "esketamine":
+            esketamine_past.append(session)
     # REMS forms: submitted, except one overdue and the recent ones (still due).
     overdue_kept = False
     # Newest first: the overdue one is the most recent form past its 7 days.
@@ -249,6 +266,43 @@ def record_sessions(ctx: DemoContext) -> None:
     made_now = _sessions_in_progress(ctx, chairs)
     if made_now:
         ctx.created["sessions in chairs now"] = made_now
+        if _waiting_for_sign_off(ctx, chairs):
+            ctx.created["pre-dose checks waiting for sign-off"] = 1
+
+
+def _waiting_for_sign_off(ctx: DemoContext, chairs: list[Any]) -> bool:
+    """One more patient in a chair now, pre-dose check recorded, waiting for the prescriber's
+    sign-off (the prescriber's home page shows it; the nurse's shows who waits)."""
+    coordinator = ctx.staff["cora.coordinator"]
+    taken = {
+        s.chair_id
+        for s in services.sessions_of_day(coordinator, ctx.program, timezone.now())
+        if s.in_chair
+    }
+    free = [c for c in chairs if c.pk not in taken]
+    if not free:
+        return False
+    for patient in reversed(ctx.patients):
+        episode = services.episode_for_new_session(coordinator, patient)
+        if episode is None or episode.phase != "dosing":
+            continue
+        spanish = patient.preferred_language == "es"
+        nurse = ctx.staff["nuria.nurse" if spanish else "noah.nurse"]
+        start = timezone.now() + timedelta(minutes=10)
+        try:
+            with transaction.atomic():
+                session = services.start_session(nurse, episode, chair=free[0])
+                track = services.track_requirements(session)
+                rng = random.Random(f"{episode.pk}:waiting")
+                pre = _predose(rng, session, track, start)
+                services.record_predose(nurse, session, pre, now=start - timedelta(minutes=12))
+                missing = [m.item for m in services.predose_missing(session)]
+                if missing != ["prescriber_sign_off"]:
+                    raise Conflict("not only the sign-off missing")
+        except (InvalidInput, Conflict):
+            continue
+        return True
+    return False
 
 
 def _sessions_in_progress(ctx: DemoContext, chairs: list[Any]) -> int:

@@ -13,9 +13,10 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -1753,6 +1754,27 @@ def board(
         detail={"sessions": len(rows)},
     )
     return rows
+
+
+def sessions_of_day(user: Any, program: Program, now: datetime) -> list[DosingSession]:
+    """Sessions for the day's work queues: opened today (the program's day), still in a chair,
+    or discharged and not yet signed (any day); in the order opened, one query."""
+    day0 = datetime.combine(
+        timezone.localtime(now, ZoneInfo(program.time_zone)).date(),
+        time.min,
+        tzinfo=ZoneInfo(program.time_zone),
+    )
+    sessions = list(
+        DosingSession.objects.visible_to(user)
+        .filter(program=program)
+        .filter(Q(status__in=IN_CHAIR) | Q(created_at__gte=day0) | Q(status=Status.DISCHARGED))
+        .select_related("patient", "episode", "chair", "override_by", "signoff_by")
+        .order_by("created_at")
+    )
+    for s in sessions:
+        s.program = program  # one Program instance: its thresholds are read once
+        s.episode.program = program
+    return sessions
 
 
 def in_chair_count(user: Any, program: Program | None) -> int:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from trellis.accounts.models import CLINICAL_ROLES, Program, Role
 from trellis.accounts.services import has_any_role, require_roles
+from trellis.alerts.services import alert_on_risk_words
 from trellis.audit.models import Action
 from trellis.audit.services import record
 from trellis.care import services as care
@@ -388,6 +389,15 @@ def add_reflection(
         actor_username=_patient_actor(episode.patient),
         detail={"dose_index": index, "via": "check-in link"},
     )
+    # The care team reads reflections: the patient's words go through the risk-words path.
+    alert_on_risk_words(
+        program=episode.program,
+        patient=episode.patient,
+        text=reflection.text,
+        source=reflection,
+        where="the patient's reflection after a dose",
+        at=now,
+    )
     return reflection
 
 
@@ -622,7 +632,22 @@ def add_journal_entry(
         actor_username=_patient_actor(patient),
         detail={"shared": share, "via": "check-in link"},
     )
+    if share:
+        _risk_words_of_shared(entry)
     return entry
+
+
+def _risk_words_of_shared(entry: JournalEntry) -> None:
+    """A journal entry the patient shares is read by the therapist: its words go through the
+    risk-words path then (a private entry is never read by anyone, so it is never scanned)."""
+    alert_on_risk_words(
+        program=entry.program,
+        patient=entry.patient,
+        text=entry.text,
+        source=entry,
+        where="a journal entry the patient shared",
+        at=entry.shared_at,
+    )
 
 
 @transaction.atomic
@@ -648,6 +673,7 @@ def share_journal_entry(
             actor_username=_patient_actor(patient),
             detail={"shared": True, "via": "check-in link"},
         )
+        _risk_words_of_shared(entry)
     return entry
 
 
@@ -1034,13 +1060,8 @@ def board_counts(user: Any, program: Program | None, now: datetime | None = None
     a count names no patient)."""
     if program is None or not has_any_role(user, program, BOARD_ROLES):
         return 0
-    now = now or timezone.now()
-    return sum(
-        1
-        for episode in care.active_episodes(user, program)
-        for dose in care.adherence(episode, now).doses
-        if dose.status == "open"
-    )
+    # care's counts read every course's events in one query (not one per course).
+    return care.board_counts(user, program, now).open_windows
 
 
 # --- the thread ---------------------------------------------------------------------------------

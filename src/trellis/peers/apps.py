@@ -9,7 +9,10 @@ class PeersConfig(AppConfig):
     def ready(self) -> None:
         from trellis.checkin.services import CHECKIN_SECTIONS
         from trellis.patients.chart import CHART_PANELS
-        from trellis.peers import demo  # noqa: F401  (registers the demo seeder)
+        from trellis.peers import (
+            demo,  # noqa: F401  (registers the demo seeder)
+            queues,  # noqa: F401  (registers the home-page work queue)
+        )
         from trellis.peers.panels import chart_panel, checkin_section
         from trellis.peers.services import CIRCLE_ROLES, COORDINATOR_ROLES
         from trellis.web.nav import nav_item

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from trellis.accounts.decorators import public_view, staff_view
 from trellis.accounts.services import has_any_role
 from trellis.patients.services import REGISTRAR_ROLES, patients_in_program
-from trellis.web.home import home_cards
+from trellis.web.home import home_cards, home_queues
 
 
 @public_view
@@ -34,5 +34,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "patient_count": patients_in_program(request.user, program).count(),
         "can_register": has_any_role(request.user, program, REGISTRAR_ROLES),
         "home_cards": home_cards(request),
+        "queues": home_queues(request),
     }
     return render(request, "web/home.html", context)
