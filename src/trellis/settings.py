@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "trellis.access",
     "trellis.booking",
     "trellis.web",
+    "trellis.fhir",
 ]
 
 MIDDLEWARE = [

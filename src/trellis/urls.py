@@ -20,5 +20,6 @@ urlpatterns = [
     path("alerts/", include("trellis.alerts.urls")),
     path("notify/", include("trellis.notify.urls")),
     path("c/", include("trellis.checkin.urls")),
+    path("fhir/", include("trellis.fhir.urls")),
     path("i18n/setlang/", public_view(set_language), name="set_language"),
 ]

@@ -1370,3 +1370,15 @@ def calendar(proposal: PlanProposal) -> list[dict[str, Any]]:
             }
         )
     return weeks
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_appointments(program: Program) -> QuerySet[Appointment]:
+    """The program's appointments.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Appointment.objects.filter(program=program).select_related("patient", "room", "staff")

@@ -1394,3 +1394,24 @@ def mark_scheduled(activity_id: int | None, at: datetime | None) -> None:
         rows.update(status=CareActivity.Status.PLANNED, scheduled_at=None)
     else:
         rows.update(status=CareActivity.Status.SCHEDULED, scheduled_at=at)
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_episodes(program: Program) -> QuerySet[Episode]:
+    """The program's courses.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Episode.objects.filter(program=program).select_related("patient")
+
+
+def system_activities(program: Program) -> QuerySet[CareActivity]:
+    """The program's care-plan activities.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return CareActivity.objects.filter(program=program).order_by("episode", "target", "index")

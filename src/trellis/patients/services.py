@@ -261,3 +261,24 @@ def ensure_synthetic_patient(
     for kind, given_on, scope in consents:
         add_consent(actor, patient, kind=kind, given_on=given_on, scope=scope)
     return patient, True
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_patients(program: Program) -> QuerySet[Patient]:
+    """The program's patients.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Patient.objects.filter(program=program)
+
+
+def system_consents(program: Program) -> QuerySet[Consent]:
+    """The program's consent records.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Consent.objects.filter(program=program).select_related("patient")
