@@ -41,7 +41,13 @@ from trellis.checkin.models import CheckInLink
 from trellis.core import measures_rules as rules
 from trellis.core.assessment_schedule import DueAssessment
 from trellis.core.errors import InvalidInput
-from trellis.core.instruments import ScoreResult, get_instrument, score, score_total
+from trellis.core.instruments import (
+    ScoreResult,
+    get_instrument,
+    score,
+    score_imported_total,
+    score_total,
+)
 from trellis.core.outcomes import Outcome, durable_remission, evaluate_outcomes
 from trellis.measures.models import Assessment, Reminder
 from trellis.notify.jobs import periodic_job
@@ -476,6 +482,37 @@ def record_system_answers(
             request=request,
             audit_actor=audit_actor,
         )
+
+
+def import_total(
+    patient: Patient,
+    instrument: str,
+    total: Any,
+    taken_at: dt.datetime,
+    *,
+    key: str,
+    audit_actor: str,
+) -> Assessment:
+    """A past total read from an imported record (``trellis fhir import``): score history.
+
+    Scored by :func:`trellis.core.instruments.score_imported_total` (range and band; no item
+    flags can be derived from a total, CLINICAL.md §2). ``key`` makes a re-import return the
+    first assessment. The caller owns the transaction (the whole import or nothing).
+    """
+    existing: Assessment | None = Assessment.objects.filter(
+        program=patient.program, idempotency_key=key
+    ).first()
+    if existing is not None:
+        return existing
+    result = score_imported_total(instrument, total)
+    return _store(
+        patient=patient,
+        result=result,
+        source=Assessment.Source.PATIENT,
+        taken_at=_check_taken_at(taken_at),
+        key=key,
+        audit_actor=audit_actor,
+    )
 
 
 def _check_taken_at(taken_at: dt.datetime | None) -> dt.datetime:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -19,7 +20,7 @@ from trellis.accounts.models import CLINICAL_ROLES, Program, Role
 from trellis.accounts.services import require_roles
 from trellis.audit.models import Action
 from trellis.audit.services import record
-from trellis.core.errors import NotAllowed
+from trellis.core.errors import InvalidInput, NotAllowed
 from trellis.patients.models import Consent, ConsentKind, Patient
 
 # Who may register patients and edit their details and consents.
@@ -282,3 +283,38 @@ def system_consents(program: Program) -> QuerySet[Consent]:
     each read.
     """
     return Consent.objects.filter(program=program).select_related("patient")
+
+
+def find_same_patient(program: Program, data: dict[str, Any]) -> Patient | None:
+    """A patient of ``program`` with the same name and date of birth (an import's duplicate)."""
+    return Patient.objects.filter(
+        program=program,
+        given_name=data["given_name"],
+        family_name=data["family_name"],
+        date_of_birth=data["date_of_birth"],
+    ).first()
+
+
+def import_patient(program: Program, data: dict[str, Any], *, audit_actor: str) -> Patient:
+    """Register a patient read from an imported record (``trellis fhir import``).
+
+    Run by the server's operator on the command line (no staff user); validated like a
+    registration (InvalidInput naming the field) and audited naming ``audit_actor``.
+    """
+    patient = Patient(program=program, **data)
+    patient.is_synthetic = patient.is_synthetic or program.is_synthetic
+    try:
+        patient.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(field, " ".join(messages)) from None
+    patient.save()
+    record(
+        action=Action.CREATE,
+        actor_username=audit_actor,
+        program=program,
+        patient_id=patient.pk,
+        obj=patient,
+        detail={"source": "fhir import"},
+    )
+    return patient
