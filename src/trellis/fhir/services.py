@@ -114,7 +114,7 @@ def register_client(
     return client
 
 
-def clients_of(user: Any, program: Program) -> QuerySet[FhirClient]:
+def clients_of(user: Any, program: Program | None) -> QuerySet[FhirClient]:
     require_roles(user, program, [Role.ADMIN])
     return FhirClient.objects.filter(program=program)
 

@@ -1,10 +1,13 @@
 from django.urls import path, re_path
 
-from trellis.fhir import views
+from trellis.fhir import pages, views
 
 app_name = "fhir"
 
 urlpatterns = [
+    path("chart/<uuid:patient_id>/record/", pages.download_record, name="download_record"),
+    path("c/<str:token>/record/", pages.summary, name="summary"),
+    path("clients/", pages.clients, name="clients"),
     path("metadata", views.metadata, name="metadata"),
     path(".well-known/smart-configuration", views.smart_configuration, name="smart_configuration"),
     path("token", views.token, name="token"),
