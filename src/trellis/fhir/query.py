@@ -86,18 +86,24 @@ def read(
 
 def matching(
     caller: Caller, spec: catalog.TypeSpec, params: dict[str, list[str]], ctx: R.Ctx
-) -> Iterator[tuple[dict[str, Any], Any]]:
-    """(resource, patient id) of every match, in a stable order."""
+) -> Iterator[tuple[Any, str, Any]]:
+    """(row, resource id, patient id) of every match, in a stable order (drafts: unvalidated)."""
     asked, pid = catalog.patient_filter(spec, params)
     if asked and pid is None:
         return
     if asked and not spec.patient_compartment:
         raise InvalidInput("patient", f"{spec.name} has no patient search parameter")
     filters = [(k, v) for k, vs in params.items() for v in vs if k not in catalog.PAGING]
-    for row in spec.rows(caller.program, pid):
-        for res in spec.build(row, ctx):
-            if all(catalog.matches(res, k, v) for k, v in filters):
-                yield res, spec.patient_of(row)
+    with R.drafts():
+        for row in spec.rows(caller.program, pid):
+            for res in spec.build(row, ctx):
+                if all(catalog.matches(res, k, v) for k, v in filters):
+                    yield row, res["id"], spec.patient_of(row)
+
+
+def final(spec: catalog.TypeSpec, row: Any, rid: str, ctx: R.Ctx) -> dict[str, Any]:
+    """The validated resource ``rid`` built from ``row``."""
+    return next(res for res in spec.build(row, ctx) if res["id"] == rid)
 
 
 def check_params(spec: catalog.TypeSpec, params: dict[str, list[str]]) -> None:
@@ -130,7 +136,7 @@ def search(
     check_params(spec, params)
     count, offset = page_size(params)
     found = list(matching(caller, spec, params, ctx))
-    page = found[offset : offset + count]
+    page = [(final(spec, row, rid, ctx), pid) for row, rid, pid in found[offset : offset + count]]
 
     def link(relation: str, off: int) -> dict[str, str]:
         query = [(k, v) for k, vs in params.items() if k != "_offset" for v in vs]

@@ -9,8 +9,11 @@ The mapping table (Trellis field → FHIR element) is in docs/fhir.md.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +66,26 @@ class Ctx:
     base: str
 
 
+# Searching builds every candidate to test it against the parameters; only the page that is
+# returned needs validating, so candidates are built with validation off (``drafts()``).
+_DRAFT: contextvars.ContextVar[bool] = contextvars.ContextVar("fhir_draft", default=False)
+
+
+@contextlib.contextmanager
+def drafts() -> Iterator[None]:
+    """Within this block :func:`validated` returns the draft dict unchecked (search candidates;
+    what is returned to a client is built again outside it and validated)."""
+    token = _DRAFT.set(True)
+    try:
+        yield
+    finally:
+        _DRAFT.reset(token)
+
+
 def validated(data: dict[str, Any]) -> dict[str, Any]:
     """Validate ``data`` with the R4B model of its type and return its JSON form."""
+    if _DRAFT.get():
+        return data
     model = get_fhir_model_class(data["resourceType"])
     obj = model.model_validate(data)
     return dict(obj.model_dump(mode="json", exclude_none=True, by_alias=True))

@@ -140,7 +140,7 @@ def _hash(token: str) -> str:
 
 
 def issue_token(
-    form: dict[str, str], token_url: str, *, now: dt.datetime | None = None
+    form: dict[str, str], token_urls: list[str], *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Check a client-credentials request (module docstring) and issue an access token."""
     now = now or timezone.now()
@@ -181,7 +181,7 @@ def issue_token(
                 assertion,
                 jwt.PyJWK(key, algorithm=alg).key,
                 algorithms=[alg],
-                audience=token_url,
+                audience=token_urls,
                 issuer=client.client_id,
                 leeway=CLOCK_SKEW,
                 options={"require": ["exp", "iss", "sub", "aud", "jti"]},
@@ -193,7 +193,7 @@ def issue_token(
             raise OAuthError("invalid_client", "client_assertion has expired", 401) from None
         except jwt.InvalidAudienceError:
             raise OAuthError(
-                "invalid_client", f"client_assertion aud must be {token_url}", 401
+                "invalid_client", f"client_assertion aud must be {token_urls[0]}", 401
             ) from None
         except jwt.PyJWTError as exc:
             raise OAuthError("invalid_client", f"client_assertion: {exc}", 401) from None

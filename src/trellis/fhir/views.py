@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -58,6 +59,16 @@ def ctx_of(request: HttpRequest) -> R.Ctx:
 
 def token_url(request: HttpRequest) -> str:
     return base_url(request) + "/token"
+
+
+def token_audiences(request: HttpRequest) -> list[str]:
+    """The token endpoint's URL as this request reached it and as configured (behind a proxy
+    the configured ``TRELLIS_BASE_URL`` is what clients know)."""
+    configured = str(getattr(settings, "TRELLIS_BASE_URL", "")).rstrip("/")
+    urls = [token_url(request)]
+    if configured:
+        urls.append(f"{configured}/fhir/token")
+    return list(dict.fromkeys(urls))
 
 
 def fhir_view(
@@ -220,7 +231,7 @@ def token(request: HttpRequest) -> HttpResponse:
         for k in ("grant_type", "scope", "client_assertion_type", "client_assertion")
     }
     try:
-        body = services.issue_token(form, token_url(request))
+        body = services.issue_token(form, token_audiences(request))
         status = 200
     except OAuthError as exc:
         body = {"error": exc.error, "error_description": exc.description}
