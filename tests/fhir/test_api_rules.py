@@ -174,3 +174,37 @@ def test_scopes_rules() -> None:
     assert scopes.covered("system/Patient.read", "system/*.read") == []
     assert scopes.covered("system/*.read", "system/Patient.read") == ["system/*.read"]
     assert scopes.covered("system/Patient.write", "system/*.read") == ["system/Patient.write"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_runs_in_the_worker(cast: Cast) -> None:
+    from django.test import override_settings
+    from django_tasks_db.models import DBTaskResult
+
+    from trellis.fhir import bulk, services
+    from trellis.fhir.models import BulkJob
+    from trellis.notify import worker
+
+    fc = services.register_client(
+        None, cast.program_a, name="EHR", scopes="system/*.read", jwks=KeyPair().jwks, system=True
+    )
+    caller = services.Caller(client=fc, program=cast.program_a, scopes="system/*.read")
+    db_backend = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with override_settings(TASKS=db_backend):
+        job = services.create_job(
+            caller,
+            level="group",
+            types=["Patient"],
+            since=None,
+            request_url="http://x/fhir/$export",
+        )
+        bulk.enqueue(job)
+        assert DBTaskResult.objects.count() == 1
+        assert services.job_status(job) == BulkJob.Status.QUEUED
+        worker.drain_tasks()
+        assert services.job_status(job) == BulkJob.Status.DONE
+        (f,) = services.job_files(job)
+        lines = f.content.splitlines()
+        assert len(lines) == 1
+        assert_valid(json.loads(lines[0]))
+        assert json.loads(lines[0])["id"] == str(cast.patient_a.pk)

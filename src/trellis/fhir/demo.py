@@ -55,7 +55,7 @@ def seed_fhir_client(ctx: Any) -> None:
 
 def print_demo_client(base_url: str) -> None:
     """Print the demo client's id and private key (demo mode only; the key is not kept)."""
-    if not CREATED:
+    if "private_key" not in CREATED:
         return
     print("\nFHIR API (synthetic demo): an example SMART Backend Services client")
     print(f"  FHIR base:      {base_url}/fhir")
