@@ -8,7 +8,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
-from tests.fhir.helpers import assert_valid
+from tests.fhir.helpers import KeyPair, assert_valid
 from tests.support import Cast, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +72,29 @@ def test_patient_sees_a_plain_summary(client: Client, cast: Cast, lang: str) -> 
     ).exists()
 
 
-def test_admin_client_list(client: Client, cast: Cast) -> None:
+def test_admin_client_list_and_registration(client: Client, cast: Cast) -> None:
+    from trellis.fhir.models import FhirClient
+
     sign_in(client, cast.admin_a)
     assert client.get(reverse("fhir:clients")).status_code == 200
+    jwks = json.dumps(KeyPair().jwks)
+    bad = client.post(
+        reverse("fhir:clients"), {"name": "EHR", "scopes": "patient/*.read", "jwks": jwks}
+    )
+    assert bad.status_code == 200
+    assert "unsupported scope" in bad.content.decode()
+    assert not FhirClient.objects.exists()
+    ok = client.post(
+        reverse("fhir:clients"), {"name": "EHR", "scopes": "system/*.read", "jwks": jwks}
+    )
+    made = FhirClient.objects.get()
+    assert (made.program, made.created_by) == (cast.program_a, cast.admin_a)
+    assert made.client_id in ok.content.decode()
     sign_in(client, cast.nurse_a)
     assert client.get(reverse("fhir:clients")).status_code == 403
+
+
+def test_unknown_fhir_urls_answer_operation_outcome(client: Client) -> None:
+    resp = client.get("/fhir/Patient/1/_history/2")
+    assert resp.status_code == 404
+    assert resp.json()["resourceType"] == "OperationOutcome"

@@ -17,7 +17,10 @@ from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import CLINICAL_ROLES, Role
 from trellis.accounts.services import has_any_role
 from trellis.checkin.views import checkin_view
+from trellis.core.errors import InvalidInput
 from trellis.fhir import record, services
+from trellis.fhir.forms import ClientForm
+from trellis.web.forms import show_input_error
 
 VISIT_KINDS = {
     "preparation": gettext_lazy("Preparation session"),
@@ -81,10 +84,31 @@ def summary(request: HttpRequest, link: Any) -> HttpResponse:
 
 @staff_view([Role.ADMIN])
 def clients(request: HttpRequest) -> HttpResponse:
-    """The program's FHIR API clients (registered with ``trellis fhir client add``)."""
+    """The program's FHIR API clients, and a form to register one (as the CLI does)."""
     program = getattr(request, "program", None)
+    form = ClientForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.register_client(
+                request.user,
+                program,  # type: ignore[arg-type]
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                jwks=form.cleaned_data["jwks"],
+                jwks_url=form.cleaned_data["jwks_url"] or "",
+            )
+            form = ClientForm()
+        except InvalidInput as exc:
+            field = {"--jwks": "jwks", "--scopes": "scopes", "--name": "name"}.get(exc.field)
+            show_input_error(form, InvalidInput(field or exc.field, exc.detail))
     return render(
         request,
         "fhir/clients.html",
-        {"clients": services.clients_of(request.user, program), "program": program},
+        {
+            "clients": services.clients_of(request.user, program),
+            "program": program,
+            "form": form,
+            "created": created,
+        },
     )

@@ -22,4 +22,5 @@ urlpatterns = [
         views.instance,
         name="instance",
     ),
+    re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
 ]

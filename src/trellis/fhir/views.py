@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from trellis.fhir import resources as R
 from trellis.fhir.services import Caller, OAuthError
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
+log = logging.getLogger(__name__)
 
 
 def fhir_response(data: dict[str, Any], status: int = 200, **headers: str) -> HttpResponse:
@@ -113,6 +115,10 @@ def fhir_view(
                 return outcome(422, "invalid", exc.message, exc.expression)
             except InvalidInput as exc:
                 return outcome(400, "invalid", exc.message, exc.field)
+            except Exception:
+                # Logged with its traceback; the client gets an OperationOutcome, not a page.
+                log.exception("FHIR request failed: %s %s", request.method, request.path)
+                return outcome(500, "exception", "the server could not answer this request")
 
         return csrf_exempt(public_view(wrapped))
 
@@ -388,3 +394,9 @@ def export_file(request: HttpRequest, job_id: str, file_id: str, caller: Caller)
     resp = HttpResponse(f.content, content_type="application/fhir+ndjson")
     resp["Cache-Control"] = "no-store"
     return resp
+
+
+@fhir_view(("GET", "POST", "PUT", "PATCH", "DELETE"), auth=False)
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    """Anything else under /fhir/: an OperationOutcome, not an HTML page."""
+    raise query.NotFound(f"/fhir/{rest} is not served (see /fhir/metadata)")
