@@ -64,7 +64,7 @@ def _patients(program: Any, pid: uuid.UUID | None) -> Iterable[Row]:
     return qs.filter(pk=pid) if pid else qs
 
 
-def _find_patient(program: Any, rid: str) -> Row | None:
+def find_patient(program: Any, rid: str) -> Row | None:
     pid = _uuid(rid)
     return _patients(program, pid).first() if pid else None  # type: ignore[attr-defined]
 
@@ -271,7 +271,7 @@ TYPES: dict[str, TypeSpec] = {
             _patients,
             lambda p, ctx: [R.patient(p, ctx)],
             lambda p: p.pk,
-            _find_patient,
+            find_patient,
             (
                 Param("identifier", "token", "system|value or value"),
                 Param("name", "string", "starts any given or family name"),

@@ -17,6 +17,7 @@ import hashlib
 import json
 import secrets
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -292,11 +293,10 @@ def create_job(
 def job_for(caller: Caller, job_id: str) -> BulkJob | None:
     """The caller's own job (another client's or program's job: None, answered 404)."""
     try:
-        return BulkJob.objects.filter(
-            pk=job_id, program=caller.program, client=caller.client
-        ).first()
-    except (ValueError, Exception):  # a malformed id names no job
+        pk = uuid.UUID(job_id)
+    except ValueError:  # a malformed id names no job
         return None
+    return BulkJob.objects.filter(pk=pk, program=caller.program, client=caller.client).first()
 
 
 def job_by_id(job_id: str) -> BulkJob | None:

@@ -124,11 +124,11 @@ def create_response(caller: Caller, data: Any, request: HttpRequest | None) -> A
     """Store the response through the check-in service; returns the assessment."""
     import uuid
 
-    from trellis.fhir.catalog import _find_patient
+    from trellis.fhir.catalog import find_patient
     from trellis.measures.services import record_system_answers
 
     parsed = parse_response(data, caller)
-    patient = _find_patient(caller.program, parsed["patient_id"])
+    patient = find_patient(caller.program, parsed["patient_id"])
     if patient is None:
         raise Unprocessable(
             "QuestionnaireResponse.subject", "subject: no such Patient in this program"
