@@ -102,7 +102,16 @@ def test_metadata_and_smart_configuration(bare: dict[str, Any]) -> None:
     cap = meta.json()
     assert_valid(cap)
     assert cap["fhirVersion"] == "4.0.1"
-    assert sorted(r["type"] for r in cap["rest"][0]["resource"]) == sorted(SERVED)
+    served = {r["type"]: r for r in cap["rest"][0]["resource"]}
+    assert sorted(served) == sorted([*SERVED, "Group"])
+    assert "interaction" not in served["Group"]
+    assert {p["name"] for p in served["Observation"]["searchParam"]} >= {
+        "patient",
+        "code",
+        "category",
+        "date",
+        "_lastUpdated",
+    }
     smart = requests.get(f"{demo['url']}/fhir/.well-known/smart-configuration", timeout=10).json()
     assert smart["token_endpoint"] == f"{demo['url']}/fhir/token"
     assert smart["grant_types_supported"] == ["client_credentials"]

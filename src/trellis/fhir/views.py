@@ -154,7 +154,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
                 if p.type in ("token", "string", "date", "reference", "uri", "number")
             ],
         }
-        if spec.name in ("Patient", "Group"):
+        if spec.name == "Patient":
             entry["operation"] = [
                 {
                     "name": "export",
@@ -162,6 +162,19 @@ def metadata(request: HttpRequest) -> HttpResponse:
                 }
             ]
         resources.append(entry)
+    # Group/{program slug}/$export: the program's patients (no Group read or search).
+    resources.append(
+        {
+            "type": "Group",
+            "documentation": "Group/{program slug}: the client's program, for $export only",
+            "operation": [
+                {
+                    "name": "export",
+                    "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+                }
+            ],
+        }
+    )
     data = {
         "resourceType": "CapabilityStatement",
         "status": "active",
