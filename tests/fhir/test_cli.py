@@ -218,3 +218,19 @@ def test_import_is_all_or_nothing(cli: Callable[..., Any], cast: Cast, tmp_path:
     result = cli("fhir", "import", str(path), "--program", "prog-a")
     assert result.code == 2
     assert "entry[0] Patient.gender" in result.err
+
+
+def test_import_text_report_counts_skips(
+    cli: Callable[..., Any], cast: Cast, tmp_path: Path
+) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(_synthea_bundle()))
+    result = cli("fhir", "import", str(path), "--program", "prog-a")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0] == "imported 1 patients (0 already registered), 2 scores into prog-a"
+    assert (
+        "skipped 1 Encounter: Encounter is not imported (Patients, Conditions, scores only)"
+        in lines
+    )
+    assert any("suicide item could not be checked" in line for line in lines)

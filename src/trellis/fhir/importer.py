@@ -159,7 +159,6 @@ def import_bundle(program: Any, data: Any) -> dict[str, Any]:
         "patients": 0,
         "existing_patients": 0,
         "observations": 0,
-        "conditions": 0,
         "skipped": skipped,
         "notes": [],
     }

@@ -106,9 +106,16 @@ def run_import(args: argparse.Namespace) -> int:
     program = _program(args.program)
     report = import_bundle(program, data)
     text_lines = [
-        f"imported {report['patients']} patients, {report['conditions']} conditions, "
-        f"{report['observations']} scores"
+        f"imported {report['patients']} patients ({report['existing_patients']} already "
+        f"registered), {report['observations']} scores into {report['program']}"
     ]
-    text_lines += [f"skipped {s['resource']}: {s['reason']}" for s in report["skipped"]]
+    # Synthea bundles hold hundreds of claims and encounters: the text report counts the skips
+    # by type and reason (--format json lists each one).
+    counts: dict[tuple[str, str], int] = {}
+    for s in report["skipped"]:
+        key = (s["resource"].split("/")[0], s["reason"])
+        counts[key] = counts.get(key, 0) + 1
+    text_lines += [f"skipped {n} {rtype}: {reason}" for (rtype, reason), n in counts.items()]
+    text_lines += report["notes"]
     emit(report, args.format, text="\n".join(text_lines))
     return 0
