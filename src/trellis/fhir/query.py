@@ -173,7 +173,7 @@ def search(
     }
     if not bundle["entry"]:
         del bundle["entry"]
-    return bundle
+    return R.validated(bundle)
 
 
 def everything(caller: Caller, patient_id: Any, ctx: R.Ctx) -> list[dict[str, Any]]:
