@@ -48,3 +48,28 @@ def test_tokens() -> None:
     assert catalog.token_matches(codings, "70274-6,44261-6")
     assert not catalog.token_matches(codings, "http://snomed.info/sct|44261-6")
     assert not catalog.token_matches(codings, "70274-6")
+
+
+@pytest.mark.parametrize(
+    ("params", "sources"),
+    [
+        ({}, {"score", "vitals"}),
+        ({"category": ["survey"]}, {"score"}),
+        (
+            {
+                "category": [
+                    "http://terminology.hl7.org/CodeSystem/observation-category|vital-signs"
+                ]
+            },
+            {"vitals"},
+        ),
+        ({"category": ["survey,vital-signs"]}, {"score", "vitals"}),
+        ({"category": ["laboratory"]}, set()),
+        ({"code": ["http://loinc.org|44261-6"]}, {"score"}),
+        ({"code": ["8867-4"]}, {"vitals"}),
+        ({"code": ["8867-4,44261-6"]}, {"score", "vitals"}),
+        ({"category": ["survey"], "code": ["8867-4"]}, set()),
+    ],
+)
+def test_observation_sources(params: dict[str, list[str]], sources: set[str]) -> None:
+    assert catalog.observation_sources(params) == sources

@@ -106,9 +106,38 @@ def _vitals(program: Any, pid: uuid.UUID | None) -> Any:
     return qs.filter(session__patient_id=pid) if pid else qs
 
 
-def _observation_rows(program: Any, pid: uuid.UUID | None) -> Iterable[Row]:
-    yield from (("score", a) for a in _assessments(program, pid).exclude(instrument="cssrs"))
-    yield from (("vitals", o) for o in _vitals(program, pid))
+VITAL_CODES = {"85354-9", "8480-6", "8462-4", "8867-4", "59408-5", "2708-6"}
+
+
+def observation_sources(params: dict[str, list[str]]) -> set[str]:
+    """Which sources can match: a category or code search skips the other source's rows
+    (scores are category survey, dosing vitals vital-signs) instead of building them."""
+    sources = {"score", "vitals"}
+    for value in params.get("category", []):
+        codes = {alt.rpartition("|")[2] for alt in value.split(",")}
+        allowed = set()
+        if "survey" in codes:
+            allowed.add("score")
+        if "vital-signs" in codes:
+            allowed.add("vitals")
+        sources &= allowed
+    for value in params.get("code", []):
+        codes = {alt.rpartition("|")[2] for alt in value.split(",")}
+        if codes <= VITAL_CODES:
+            sources &= {"vitals"}
+        elif not codes & VITAL_CODES:
+            sources &= {"score"}
+    return sources
+
+
+def observation_rows(
+    program: Any, pid: uuid.UUID | None, sources: set[str] | None = None
+) -> Iterable[Row]:
+    sources = {"score", "vitals"} if sources is None else sources
+    if "score" in sources:
+        yield from (("score", a) for a in _assessments(program, pid).exclude(instrument="cssrs"))
+    if "vitals" in sources:
+        yield from (("vitals", o) for o in _vitals(program, pid))
 
 
 def _observation_build(row: Row, ctx: R.Ctx) -> list[Resource]:
@@ -330,7 +359,7 @@ TYPES: dict[str, TypeSpec] = {
         ),
         TypeSpec(
             "Observation",
-            _observation_rows,
+            observation_rows,
             _observation_build,
             _observation_patient,
             _find_observation,

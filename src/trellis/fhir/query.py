@@ -94,8 +94,13 @@ def matching(
     if asked and not spec.patient_compartment:
         raise InvalidInput("patient", f"{spec.name} has no patient search parameter")
     filters = [(k, v) for k, vs in params.items() for v in vs if k not in catalog.PAGING]
+    rows = (
+        catalog.observation_rows(caller.program, pid, catalog.observation_sources(params))
+        if spec.name == "Observation"
+        else spec.rows(caller.program, pid)
+    )
     with R.drafts():
-        for row in spec.rows(caller.program, pid):
+        for row in rows:
             for res in spec.build(row, ctx):
                 if all(catalog.matches(res, k, v) for k, v in filters):
                     yield row, res["id"], spec.patient_of(row)
