@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -36,7 +36,6 @@ class TypeSpec:
     find: Callable[[Any, str], Row | None]
     params: tuple[Param, ...] = ()
     patient_compartment: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _uuid(value: str) -> uuid.UUID | None:

@@ -147,7 +147,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
             "searchParam": [
                 {
                     "name": p.name,
-                    "type": p.type if p.type != "uri" else "uri",
+                    "type": p.type,
                     "documentation": p.doc,
                 }
                 for p in (*spec.params, *catalog.COMMON_PARAMS[:2])
