@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "trellis.reporting",
     "trellis.messaging",
     "trellis.web",
+    "trellis.fhir",
 ]
 
 MIDDLEWARE = [

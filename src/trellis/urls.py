@@ -23,5 +23,6 @@ urlpatterns = [
     path("notify/", include("trellis.notify.urls")),
     path("messages/", include("trellis.messaging.urls")),
     path("c/", include("trellis.checkin.urls")),
+    path("fhir/", include("trellis.fhir.urls")),
     path("i18n/setlang/", public_view(set_language), name="set_language"),
 ]

@@ -1472,3 +1472,15 @@ def staff_appointments(
         .order_by("start")
     )
     return qs
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_appointments(program: Program) -> QuerySet[Appointment]:
+    """The program's appointments.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Appointment.objects.filter(program=program).select_related("patient", "room", "staff")

@@ -1587,3 +1587,24 @@ def first_dose_blockers_of_many(episodes: list[Episode]) -> dict[Any, list[str]]
     events = _events_by_episode(episodes)
     gate = _FirstDoseGate.load(episodes)
     return {e.pk: gate.blockers(e, protocols[e.pk], events[e.pk]) for e in episodes}
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_episodes(program: Program) -> QuerySet[Episode]:
+    """The program's courses.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Episode.objects.filter(program=program).select_related("patient")
+
+
+def system_activities(program: Program) -> QuerySet[CareActivity]:
+    """The program's care-plan activities.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return CareActivity.objects.filter(program=program).order_by("episode", "target", "index")

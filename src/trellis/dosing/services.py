@@ -1781,3 +1781,24 @@ def in_chair_count(user: Any, program: Program | None) -> int:
     if program is None:
         return 0
     return _sessions(user).filter(program=program, status__in=IN_CHAIR).count()
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_sessions(program: Program) -> QuerySet[DosingSession]:
+    """The program's dosing sessions.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return DosingSession.objects.filter(program=program).select_related("patient")
+
+
+def system_vitals(program: Program) -> QuerySet[Observation]:
+    """The program's vital-sign observations during dosing.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Observation.objects.filter(program=program).select_related("session")

@@ -1256,3 +1256,15 @@ def transport_board_notes(episodes: Sequence[Episode]) -> dict[Any, str | None]:
     unmet = _transport_unmet_of(e.patient_id for e in episodes)
     note = gettext("Transport need not met: arrange the ride home")
     return {e.pk: note if e.patient_id in unmet else None for e in episodes}
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_integration_notes(program: Program) -> QuerySet[IntegrationNote]:
+    """The program's integration sessions (their notes).
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return IntegrationNote.objects.filter(program=program).select_related("episode")

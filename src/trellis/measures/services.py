@@ -41,7 +41,13 @@ from trellis.checkin.models import CheckInLink
 from trellis.core import measures_rules as rules
 from trellis.core.assessment_schedule import DueAssessment
 from trellis.core.errors import InvalidInput
-from trellis.core.instruments import ScoreResult, get_instrument, score, score_total
+from trellis.core.instruments import (
+    ScoreResult,
+    get_instrument,
+    score,
+    score_imported_total,
+    score_total,
+)
 from trellis.core.outcomes import Outcome, durable_remission, evaluate_outcomes
 from trellis.measures.models import Assessment, Reminder
 from trellis.notify.jobs import periodic_job
@@ -285,6 +291,7 @@ def _store(
     link: CheckInLink | None = None,
     timepoint: str = "",
     request: HttpRequest | None = None,
+    audit_actor: str = "",
 ) -> Assessment:
     episode = current_episode(patient)
     assessment = Assessment.objects.create(
@@ -310,7 +317,7 @@ def _store(
         action=Action.CREATE,
         request=request,
         actor=entered_by,
-        actor_username="" if entered_by is not None else f"patient:{patient.pk}",
+        actor_username=audit_actor or ("" if entered_by is not None else f"patient:{patient.pk}"),
         program=patient.program,
         patient_id=patient.pk,
         obj=assessment,
@@ -488,6 +495,76 @@ def record_patient_answers(
     except IntegrityError:
         # A double submit raced us; the first one was stored whole: return it.
         return Assessment.objects.get(program=link.program, idempotency_key=key)
+
+
+def record_system_answers(
+    patient: Patient,
+    instrument: str,
+    answers: Mapping[str, Any],
+    *,
+    key: str,
+    audit_actor: str,
+    taken_at: dt.datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Assessment:
+    """A patient's answers received from another system (a FHIR QuestionnaireResponse).
+
+    The same path as a check-in (:func:`record_patient_answers`): scored by
+    :func:`trellis.core.instruments.score` (InvalidInput naming the item, nothing stored), stored
+    with its audit row naming ``audit_actor``, and a suicide-risk flag raises the same urgent
+    alert in the same transaction (CLINICAL.md §2). ``key`` makes a resubmission return the first
+    assessment. The caller has checked that ``patient`` is in the system's program.
+    """
+    if not rules.patient_reportable(instrument):
+        raise InvalidInput("instrument", f"{instrument} is entered by clinicians only")
+    taken = _check_taken_at(taken_at)
+    existing: Assessment | None = Assessment.objects.filter(
+        program=patient.program, idempotency_key=key
+    ).first()
+    if existing is not None:
+        return existing
+    result = score(instrument, dict(answers))
+    with transaction.atomic():
+        return _store(
+            patient=patient,
+            result=result,
+            source=Assessment.Source.PATIENT,
+            taken_at=taken,
+            key=key,
+            request=request,
+            audit_actor=audit_actor,
+        )
+
+
+def import_total(
+    patient: Patient,
+    instrument: str,
+    total: Any,
+    taken_at: dt.datetime,
+    *,
+    key: str,
+    audit_actor: str,
+) -> Assessment:
+    """A past total read from an imported record (``trellis fhir import``): score history.
+
+    Scored by :func:`trellis.core.instruments.score_imported_total` (range and band; no item
+    flags can be derived from a total, CLINICAL.md §2). ``key`` makes a re-import return the
+    first assessment. The caller owns the transaction (the whole import or nothing).
+    """
+    existing: Assessment | None = Assessment.objects.filter(
+        program=patient.program, idempotency_key=key
+    ).first()
+    if existing is not None:
+        return existing
+    result = score_imported_total(instrument, total)
+    return _store(
+        patient=patient,
+        result=result,
+        source=Assessment.Source.PATIENT,
+        taken_at=_check_taken_at(taken_at),
+        key=key,
+        audit_actor=audit_actor,
+    )
 
 
 def _check_taken_at(taken_at: dt.datetime | None) -> dt.datetime:
@@ -800,3 +877,15 @@ def _remind_episode(episode: Episode, now: dt.datetime) -> int:
         detail={"reminder": [f"{d.instrument}:{d.timepoint}" for d in fresh]},
     )
     return 1
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_assessments(program: Program) -> QuerySet[Assessment]:
+    """The program's assessments.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Assessment.objects.filter(program=program).select_related("patient")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -316,3 +317,59 @@ def ensure_synthetic_patient(
     for kind, given_on, scope in consents:
         add_consent(actor, patient, kind=kind, given_on=given_on, scope=scope)
     return patient, True
+
+
+# --- system access (the FHIR API) ---------------------------------------------------------------
+
+
+def system_patients(program: Program) -> QuerySet[Patient]:
+    """The program's patients.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Patient.objects.filter(program=program)
+
+
+def system_consents(program: Program) -> QuerySet[Consent]:
+    """The program's consent records.
+
+    For the FHIR API: a system client already authorised for ``program``; the caller audits
+    each read.
+    """
+    return Consent.objects.filter(program=program).select_related("patient")
+
+
+def find_same_patient(program: Program, data: dict[str, Any]) -> Patient | None:
+    """A patient of ``program`` with the same name and date of birth (an import's duplicate)."""
+    return Patient.objects.filter(
+        program=program,
+        given_name=data["given_name"],
+        family_name=data["family_name"],
+        date_of_birth=data["date_of_birth"],
+    ).first()
+
+
+def import_patient(program: Program, data: dict[str, Any], *, audit_actor: str) -> Patient:
+    """Register a patient read from an imported record (``trellis fhir import``).
+
+    Run by the server's operator on the command line (no staff user); validated like a
+    registration (InvalidInput naming the field) and audited naming ``audit_actor``.
+    """
+    patient = Patient(program=program, **data)
+    patient.is_synthetic = patient.is_synthetic or program.is_synthetic
+    try:
+        patient.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(field, " ".join(messages)) from None
+    patient.save()
+    record(
+        action=Action.CREATE,
+        actor_username=audit_actor,
+        program=program,
+        patient_id=patient.pk,
+        obj=patient,
+        detail={"source": "fhir import"},
+    )
+    return patient

@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         summary = seed_demo()
         print(f"Synthetic demo program ready: {summary}")
         print_logins()
+        from trellis.fhir.demo import print_demo_client
+
+        print_demo_client(f"http://{args.host}:{port}")
         from trellis.notify.worker import start_in_thread
 
         # Reminders, alert escalation and message delivery (console transport in the demo).

@@ -198,3 +198,26 @@ def level_label(instrument_id: str, value: int, language: str = "en") -> str | N
         if lv.value == value:
             return lv.label.get(language)
     return None
+
+
+def score_imported_total(instrument_id: str, total: object) -> ScoreResult:
+    """A total received from another record (a FHIR Observation imported as score history).
+
+    Range and band come from the data file (CLINICAL.md §1), e.g. PHQ-9 0-27, GAD-7 0-21.
+    Unlike a new administration, the item answers are not available, so item flags (PHQ-9
+    item 9, CLINICAL.md §2) cannot be derived: ``flags`` stays empty and ``entered_as_total``
+    marks the result, and the import report says that no suicide-item check was possible. New
+    answers are scored from items (:func:`score`); this is only for history.
+    """
+    instrument = get_instrument(instrument_id)
+    if instrument.scoring_method not in ("sum", "domains", "total_only"):
+        raise InvalidInput("total", f"{instrument.id} has no total score")
+    value = validate_total(instrument, total)
+    return ScoreResult(
+        instrument=instrument.id,
+        version=instrument.version,
+        total=value,
+        band=instrument.band_for(value),
+        flags=(),
+        entered_as_total=True,
+    )
