@@ -45,11 +45,11 @@ def chair(cast: Cast) -> Any:
     return Room.objects.create(site=site, name="Chair 1", kind=Room.Kind.DOSING_CHAIR)
 
 
-def open_course(cast: Cast, track: str = "esketamine-trd") -> Any:
+def open_course(cast: Cast, track: str = "esketamine-trd", patient: Any = None) -> Any:
     today = timezone.localdate()
     episode = care.start_episode(
         cast.coordinator_a,
-        cast.patient_a,
+        patient or cast.patient_a,
         protocol_id=track,
         referred_on=today - timedelta(days=12),
         start_date=today - timedelta(days=11),

@@ -160,16 +160,20 @@ def test_a_booked_chair_still_taken_offers_the_chair_choice_instead(
 ) -> None:
     from tests.support import PATIENT_DATA
 
-    from trellis.care import services as care
     from trellis.patients.services import register_patient
 
     sam = register_patient(
         cast.admin_a, cast.program_a, {**PATIENT_DATA, "given_name": "Sam", "family_name": "Seated"}
     )
-    today = timezone.localdate()
-    other = care.start_episode(
-        cast.coordinator_a, sam, protocol_id="iv-trd", referred_on=today, start_date=today
-    )
+    # Sam's course is ready for dose 1 (screened, prepared, a safety plan on file): a session
+    # opens only when nothing blocks the first dose.
+    from tests.dosing.conftest import open_course
+    from tests.integration.helpers import PLAN
+
+    from trellis.integration import services as integration
+
+    other = open_course(cast, "iv-trd", patient=sam)
+    integration.save_safety_plan(cast.therapist_a, sam, PLAN)
     services.start_session(cast.nurse_a, other, chair=chair)  # Sam is in the booked chair
     book_dose(cast, ready_course, chair, timezone.now() + timedelta(minutes=5))
     page = queue_html(home(client, cast.nurse_a), "dosing.today")

@@ -1316,12 +1316,7 @@ def cancel(
     booked = patient_json.pop("booked")
     cancelled_key = next(k for k, v in sessions.items() if v == str(appointment.pk))
     # The repaired course stays inside its care plan's windows too.
-    acts = {
-        a.pk: a
-        for a in CareActivity.objects.filter(
-            pk__in=[a.care_activity_id for a in future if a.care_activity_id]
-        )
-    }
+    acts = care.activities_by_pk(a.care_activity_id for a in future if a.care_activity_id)
     by_id = {str(a.pk): a for a in future}
     plan_windows = []
     for key, appt_id in sessions.items():

@@ -798,6 +798,12 @@ def withdraw_episode(
     return event
 
 
+def activities_by_pk(ids: Iterable[Any]) -> dict[Any, CareActivity]:
+    """Care activities by primary key (one query), for apps that hold their ids (booking's
+    appointments); callers hold the access-checked episode."""
+    return {a.pk: a for a in CareActivity.objects.filter(pk__in=list(ids))}
+
+
 def overdue_activities(episode: Episode, today: date) -> QuerySet[CareActivity]:
     return CareActivity.objects.filter(
         episode=episode, status__in=["planned", "scheduled"], latest__lt=today

@@ -94,9 +94,11 @@ def circle(request: TrellisRequest, circle_id: int) -> HttpResponse:
             return redirect("peers:circle", circle_id=c.pk)
     today = _today()
     past = [m for m in meetings if m.date <= today]
-    # Each meeting's form shows what is recorded (issue 19: never a blank over a record).
+    # Each meeting's form shows what is recorded (issue 19: never a blank over a record), newest
+    # first: the form a facilitator meets first is today's (or the last) meeting (issue 13).
     attendance_forms = [
-        {"meeting": m, "marks": [(r, r.attendance.get(m.pk, "")) for r in rows]} for m in past[-6:]
+        {"meeting": m, "marks": [(r, r.attendance.get(m.pk, "")) for r in rows]}
+        for m in past[-6:][::-1]
     ]
     context = {
         "attendance_forms": attendance_forms,
