@@ -10,7 +10,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 
-from trellis.accounts.models import CLINICAL_ROLES, Membership, Program, Role, User
+from trellis.accounts.models import (
+    CLINICAL_ROLES,
+    IDENTIFIER_ROLES,
+    Membership,
+    Program,
+    Role,
+    User,
+)
 from trellis.core.errors import InvalidInput, NotAllowed
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -76,10 +83,14 @@ def require_roles(user: AnyUser, program: Program | None, roles: Iterable[str]) 
 
 
 def needs_second_factor(user: AnyUser) -> bool:
-    """TOTP is required outside demo mode for every role that can see patients (issue 2)."""
+    """TOTP is required outside demo mode for every role that sees any patient identifier.
+
+    Decided from the role-rights table (``accounts.models.ROLE_SEES``): a peer facilitator sees
+    circle members' names, so needs it too; an analyst sees only aggregates (issue 14, finding 1).
+    """
     if not settings.REQUIRE_2FA or not _is_staff_user(user):
         return False
-    return Membership.objects.filter(user_id=_uid(user), role__in=CLINICAL_ROLES).exists()
+    return Membership.objects.filter(user_id=_uid(user), role__in=IDENTIFIER_ROLES).exists()
 
 
 @transaction.atomic
