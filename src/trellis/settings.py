@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trellis.accounts.middleware.ProgramMiddleware",
+    # After the program is known, around every view and its rendering (issue 14, finding 2).
+    "trellis.audit.exposure.PatientDataAuditMiddleware",
     "trellis.web.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

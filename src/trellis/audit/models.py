@@ -25,8 +25,16 @@ class Action(models.TextChoices):
     SIGN_IN = "sign_in", _("Sign-in")
     SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
     SIGN_OUT = "sign_out", _("Sign-out")
+    LOCKED_OUT = "locked_out", _("Locked out")
     DENIED = "denied", _("Access denied")
     NOTIFY = "notify", _("Notification")
+
+
+# Events about an account rather than a program's data: stored without a program (a person may
+# work in several) and shown to the admins of every program the account belongs to.
+ACCOUNT_ACTIONS: frozenset[str] = frozenset(
+    {Action.SIGN_IN, Action.SIGN_IN_FAILED, Action.SIGN_OUT, Action.LOCKED_OUT}
+)
 
 
 class AppendOnlyError(Conflict):

@@ -33,6 +33,8 @@ def checkin_view(view: View) -> View:
         except services.LinkExpired as exc:
             with translation.override(_language(request, exc.link)):
                 return render(request, "checkin/expired.html", {"link": exc.link}, status=410)
+        # The patient is the actor of whatever this request shows or writes.
+        request.trellis_audit_actor = f"patient:{link.patient_id}"  # type: ignore[attr-defined]
         with translation.override(_language(request, link)):
             if request.method == "GET":
                 services.touch(link, request)
