@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
 
+from django.db import connections, router, transaction
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from trellis.accounts.models import Membership, Program, Role, User
 from trellis.accounts.services import require_roles, roles_in
+from trellis.audit.chain import GENESIS, Broken, lock_chain, row_digest, verify
 from trellis.audit.exposure import note_audited
 from trellis.audit.models import ACCOUNT_ACTIONS, Action, AuditEvent
 
@@ -88,8 +90,28 @@ def record(
 
 
 def append(events: list[AuditEvent]) -> None:
-    """Insert ``events`` (new, unsaved) in order: the one way rows enter the audit log."""
-    AuditEvent.objects.bulk_create(events)
+    """Insert ``events`` (new, unsaved) in order: the one way rows enter the audit log.
+
+    Each row is chained to the one before (``audit.chain``) under the chain lock, so concurrent
+    writers on PostgreSQL never fork the chain; the lock is held until the surrounding transaction
+    commits.
+    """
+    connection = connections[router.db_for_write(AuditEvent)]
+    with transaction.atomic(using=connection.alias):
+        lock_chain(connection)
+        prev = (
+            AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first() or GENESIS
+        )
+        for event in events:
+            event.prev_hash = prev
+            event.row_hash = prev = row_digest(event, prev)
+        AuditEvent.objects.bulk_create(events)
+
+
+def verify_chain() -> tuple[int, Broken | None]:
+    """Check the whole chain: (rows checked, first broken link or None)."""
+    rows = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
+    return verify(rows)
 
 
 def record_shown(request: HttpRequest, patients: dict[str, int | None]) -> None:
