@@ -209,6 +209,31 @@ SECURE_COOKIES = env_bool("TRELLIS_SECURE_COOKIES", not (DEBUG or DEMO_MODE or T
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Transport (HIPAA §164.312(e)(1) transmission security; OWASP ASVS 9.1): outside demo/debug,
+# plain HTTP is redirected to HTTPS and browsers are told to use HTTPS only for at least a year.
+# The year is a floor a deployment may raise, not lower. Behind a TLS-terminating proxy (the
+# usual set-up: waitress speaks HTTP), the proxy must set X-Forwarded-Proto; Trellis trusts that
+# header only when TRELLIS_PROXY_SSL_HEADER names it (the default outside demo/debug), so the
+# proxy must also overwrite any value a client sends.
+PRODUCTION = not (DEBUG or DEMO_MODE or TESTING)
+HSTS_FLOOR_SECONDS = 365 * 24 * 3600
+SECURE_SSL_REDIRECT = env_bool("TRELLIS_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int(
+    "TRELLIS_HSTS_SECONDS", HSTS_FLOOR_SECONDS if PRODUCTION else 0, minimum=0
+)
+if PRODUCTION and SECURE_HSTS_SECONDS < HSTS_FLOOR_SECONDS:
+    raise ImproperlyConfigured(
+        f"TRELLIS_HSTS_SECONDS must be at least {HSTS_FLOOR_SECONDS} (one year) outside demo/debug"
+    )
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TRELLIS_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("TRELLIS_HSTS_PRELOAD", False)
+_proxy_header = env_str("TRELLIS_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
+)
+# A load balancer's health probe may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
