@@ -283,6 +283,14 @@ if TESTING:
     # Tests run tasks at once, in-process; the database backend is exercised by its own test.
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# --- check-in links ------------------------------------------------------------------------------
+# Unknown or expired links from one client address: after this many in 15 minutes, every link
+# lookup from that address is refused for the rest of the window (issue 14, finding 6).
+CHECKIN_FAILURE_LIMIT = env_int("TRELLIS_CHECKIN_FAILURE_LIMIT", 20, minimum=1)
+CHECKIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Wrong birth years before a link's sensitive sections (safety plan, journal) stay closed.
+CHECKIN_BIRTH_YEAR_ATTEMPTS = 5
+
 # --- mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("TRELLIS_EMAIL_HOST", "127.0.0.1")
@@ -304,6 +312,10 @@ TRELLIS_BASE_URL = env_str("TRELLIS_BASE_URL", "http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Check-in tokens are passwords: no log line carries one (issue 14, finding 6).
+    "filters": {"redact_tokens": {"()": "trellis.audit.redact.RedactTokensFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("TRELLIS_LOG_LEVEL", "WARNING")},
 }

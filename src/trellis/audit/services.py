@@ -19,6 +19,7 @@ from trellis.accounts.services import require_roles, roles_in
 from trellis.audit.chain import GENESIS, Broken, lock_chain, row_digest, verify
 from trellis.audit.exposure import note_audited
 from trellis.audit.models import ACCOUNT_ACTIONS, Action, AuditEvent
+from trellis.audit.redact import redact
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -78,7 +79,7 @@ def record(
         object_id=object_id,
         ip=client_ip(request),
         request_id=getattr(request, "request_id", "") if request is not None else "",
-        path=request.get_full_path()[:500] if request is not None else "",
+        path=redact(request.get_full_path())[:500] if request is not None else "",
         detail=detail or {},
     )
     append([event])
@@ -129,7 +130,7 @@ def record_shown(request: HttpRequest, patients: dict[str, int | None]) -> None:
         pk: ",".join(sorted(roles_in(actor, program))) if actor is not None else ""
         for pk, program in programs.items()
     }
-    path = request.get_full_path()[:500]
+    path = redact(request.get_full_path())[:500]
     request_id = getattr(request, "request_id", "")
     ip = client_ip(request)
     append(
