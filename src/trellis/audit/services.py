@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from trellis.audit.chain import GENESIS, Broken, lock_chain, row_digest, verify
 from trellis.audit.exposure import note_audited
 from trellis.audit.models import ACCOUNT_ACTIONS, Action, AuditEvent
 from trellis.audit.redact import redact
+from trellis.exports import SafeWriter
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -220,7 +220,7 @@ CSV_COLUMNS = [
 
 def to_csv(events: Iterable[AuditEvent]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for e in events:
         writer.writerow(
