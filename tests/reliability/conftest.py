@@ -98,7 +98,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     work = _scratch(tmp_path_factory, "tpl")
     pg = _postgres_url()
     if pg:
-        name = f"{urlsplit(pg).path.lstrip('/')}_rel_tpl"
+        name = f"{urlsplit(pg).path.lstrip('/')}_rel_tpl_{os.getpid()}"
         _admin(pg, f'DROP DATABASE IF EXISTS "{name}"')
         _admin(pg, f'CREATE DATABASE "{name}"')
         db = Database(_with_db(pg, name), "postgresql", work, [name])
