@@ -120,7 +120,7 @@ def main() -> int:
     server = None
     try:
         subprocess.run([TRELLIS, "migrate"], env=env, check=True, capture_output=True)
-        links = int(args.clients * args.seconds * 8)
+        links = max(500, int(args.clients * args.seconds * 2))
         out = subprocess.run(
             [sys.executable, "-c", SETUP % links],
             env=env,
