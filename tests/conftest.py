@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.support import Cast, make_cast
@@ -57,3 +58,25 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 @pytest.fixture
 def cast(db: None) -> Cast:
     return make_cast()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_purge_on_flush() -> Any:
+    """Test-database flushes (transactional tests, live servers) may empty the audit table.
+
+    The database refuses it otherwise (``trellis.audit.chain``); this is the one door, opened
+    for the test runner's flush only.
+    """
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from trellis.audit.chain import allow_purge
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: Any, sql_list: Any) -> None:
+        with allow_purge(self.connection):
+            original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]

@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trellis.accounts.middleware.ProgramMiddleware",
+    # After the program is known, around every view and its rendering (issue 14, finding 2).
+    "trellis.audit.exposure.PatientDataAuditMiddleware",
     "trellis.web.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -192,6 +194,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "trellis.accounts.validators.RepeatedCharacterValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -212,6 +216,31 @@ SECURE_COOKIES = env_bool("TRELLIS_SECURE_COOKIES", not (DEBUG or DEMO_MODE or T
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Transport (HIPAA §164.312(e)(1) transmission security; OWASP ASVS 9.1): outside demo/debug,
+# plain HTTP is redirected to HTTPS and browsers are told to use HTTPS only for at least a year.
+# The year is a floor a deployment may raise, not lower. Behind a TLS-terminating proxy (the
+# usual set-up: waitress speaks HTTP), the proxy must set X-Forwarded-Proto; Trellis trusts that
+# header only when TRELLIS_PROXY_SSL_HEADER names it (the default outside demo/debug), so the
+# proxy must also overwrite any value a client sends.
+PRODUCTION = not (DEBUG or DEMO_MODE or TESTING)
+HSTS_FLOOR_SECONDS = 365 * 24 * 3600
+SECURE_SSL_REDIRECT = env_bool("TRELLIS_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int(
+    "TRELLIS_HSTS_SECONDS", HSTS_FLOOR_SECONDS if PRODUCTION else 0, minimum=0
+)
+if PRODUCTION and SECURE_HSTS_SECONDS < HSTS_FLOOR_SECONDS:
+    raise ImproperlyConfigured(
+        f"TRELLIS_HSTS_SECONDS must be at least {HSTS_FLOOR_SECONDS} (one year) outside demo/debug"
+    )
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TRELLIS_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("TRELLIS_HSTS_PRELOAD", False)
+_proxy_header = env_str("TRELLIS_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
+)
+# A load balancer's health probe may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -261,6 +290,14 @@ if TESTING:
     # Tests run tasks at once, in-process; the database backend is exercised by its own test.
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# --- check-in links ------------------------------------------------------------------------------
+# Unknown or expired links from one client address: after this many in 15 minutes, every link
+# lookup from that address is refused for the rest of the window (issue 14, finding 6).
+CHECKIN_FAILURE_LIMIT = env_int("TRELLIS_CHECKIN_FAILURE_LIMIT", 20, minimum=1)
+CHECKIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Wrong birth years before a link's sensitive sections (safety plan, journal) stay closed.
+CHECKIN_BIRTH_YEAR_ATTEMPTS = 5
+
 # --- mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("TRELLIS_EMAIL_HOST", "127.0.0.1")
@@ -282,6 +319,10 @@ TRELLIS_BASE_URL = env_str("TRELLIS_BASE_URL", "http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Check-in tokens are passwords: no log line carries one (issue 14, finding 6).
+    "filters": {"redact_tokens": {"()": "trellis.audit.redact.RedactTokensFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("TRELLIS_LOG_LEVEL", "WARNING")},
 }

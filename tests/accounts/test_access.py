@@ -136,6 +136,33 @@ def test_second_factor_required_for_clinical_roles(client: Any, cast: Cast) -> N
 
 
 @pytest.mark.django_db
+def test_peer_facilitator_needs_the_second_factor(client: Any, cast: Cast) -> None:
+    # Issue 14, finding 1: a facilitator sees circle members' names and attendance.
+    client.force_login(cast.peer_a)  # password only, no TOTP
+    response = client.get(reverse("peers:index"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:otp")
+
+
+def test_second_factor_follows_the_role_rights_table() -> None:
+    from trellis.accounts.models import (
+        CLINICAL_ROLES,
+        IDENTIFIER_ROLES,
+        IDENTIFYING_RIGHTS,
+        ROLE_SEES,
+        Role,
+    )
+
+    # Every role has an entry; a role needs the factor exactly when it sees an identifier.
+    assert set(ROLE_SEES) == {r.value for r in Role}
+    for role, sees in ROLE_SEES.items():
+        assert (role in IDENTIFIER_ROLES) == bool(sees & IDENTIFYING_RIGHTS), role
+    assert CLINICAL_ROLES <= IDENTIFIER_ROLES
+    assert Role.PEER_FACILITATOR in IDENTIFIER_ROLES
+    assert Role.ANALYST not in IDENTIFIER_ROLES
+
+
+@pytest.mark.django_db
 def test_analyst_needs_no_second_factor_and_sees_no_patients(client: Any, cast: Cast) -> None:
     client.force_login(cast.analyst_a)
     response = client.get(reverse("web:home"))

@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from tests.support import Cast, sign_in
 
-from trellis.audit.models import AppendOnlyError, AuditEvent
+from trellis.audit.models import ACCOUNT_ACTIONS, AppendOnlyError, AuditEvent
 
 
 @pytest.mark.django_db
@@ -63,8 +63,8 @@ def test_events_cannot_be_updated_or_deleted(cast: Cast) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="database trigger is PostgreSQL's")
-def test_postgres_trigger_refuses_raw_update_and_delete(cast: Cast) -> None:
+def test_database_refuses_raw_update_and_delete(cast: Cast) -> None:
+    # On SQLite (the default) as on PostgreSQL: triggers, not only the model (issue 14, #4).
     event = AuditEvent.objects.first()
     assert event is not None
     for sql in (
@@ -74,7 +74,23 @@ def test_postgres_trigger_refuses_raw_update_and_delete(cast: Cast) -> None:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(sql, [event.pk])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent._base_manager.filter(pk=event.pk).update(action="x")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent._base_manager.all()._raw_delete(connection.alias)
     assert AuditEvent.objects.filter(pk=event.pk, action="create").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
+def test_postgres_refuses_truncate(cast: Cast) -> None:
+    with connection.cursor() as cursor:
+        # fire the pending foreign-key checks of the set-up first, or PostgreSQL refuses the
+        # TRUNCATE for that reason instead of ours
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.exists()
 
 
 @pytest.mark.django_db
@@ -112,7 +128,16 @@ def test_admin_sees_only_own_programs_events(client: Any, cast: Cast) -> None:
     response = client.get(reverse("audit:log"), {"export": "csv"})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert rows
-    assert {row["program"] for row in rows} == {"prog-a"}
+    # Account events (sign-ins) carry no program; every other row is program A's.
+    assert {row["program"] for row in rows if row["action"] not in ACCOUNT_ACTIONS} == {"prog-a"}
+    assert {row["actor"] for row in rows if row["action"] in ACCOUNT_ACTIONS} <= {
+        "ada",
+        "nora",
+        "theo",
+        "cole",
+        "pete",
+        "ann",
+    }
 
 
 @pytest.mark.django_db

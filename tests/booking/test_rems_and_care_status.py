@@ -26,7 +26,10 @@ def test_uncertified_setting_cannot_book_esketamine(cast: Cast) -> None:
     ids = {p.id for p in parse_instance(built.instance).patients}
     assert ids == {f"e{iv.pk.hex}"}  # the esketamine course waits for certification
     prescriber = create_staff(
-        username="pia", password="x" * 12, program=cast.program_a, roles=[Role.PRESCRIBER]
+        username="pia",
+        password="correct horse battery",
+        program=cast.program_a,
+        roles=[Role.PRESCRIBER],
     )
     dosing.record_certification(
         cast.admin_a,

@@ -37,6 +37,13 @@ def test_patient_adds_a_spanish_entry_on_a_phone_and_shares_it(
     expect(page.get_by_role("heading", name="Su integración")).to_be_visible()
     assert_accessible(page, "check-in page (es)")
     page.get_by_role("link", name="Su diario").click()
+    # The journal is private: the birth year once for this link, the crisis line above it.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirme que es usted")
+    expect(page.get_by_text("988").first).to_be_visible()
+    assert_accessible(page, "birth-year question (es)")
+    year = resolve(token).patient.date_of_birth.year
+    page.get_by_label("Año en que nació (4 dígitos)").fill(str(year))
+    page.get_by_role("button", name="Continuar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Su diario")
     page.get_by_label("Su entrada del diario").fill("Hoy caminé junto al río y respiré tranquila.")
     expect(page.get_by_label("Compartir esta entrada con mi terapeuta")).not_to_be_checked()

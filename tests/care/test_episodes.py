@@ -136,7 +136,10 @@ def test_review_needs_a_prescriber_and_a_reason(cast: Cast) -> None:
     from trellis.accounts.services import create_staff
 
     prescriber = create_staff(
-        username="pia", password="x" * 12, program=cast.program_a, roles=[Role.PRESCRIBER]
+        username="pia",
+        password="correct horse battery",
+        program=cast.program_a,
+        roles=[Role.PRESCRIBER],
     )
     episode = open_episode(cast)
     answers = {**no_answers("iv-trd"), "glaucoma": True}

@@ -180,7 +180,10 @@ def test_patient_journal_private_by_default_then_shared(client: Any, cast: Cast)
     dosed(cast)
     _link, token = issue_link(cast.patient_a, purpose="journal")
     url = reverse("integration:patient_journal", args=[token])
-    assert client.get(url, {"lang": "es"}).status_code == 200
+    assert client.get(url, {"lang": "es"}).status_code == 200  # the birth-year question
+    confirm = {"confirm_birth_year": "1", "birth_year": "1985", "lang": "es"}
+    assert client.post(url, confirm).status_code == 302
+    assert "birth_year" not in client.get(url, {"lang": "es"}).content.decode()
     response = client.post(url, {"text": "Hoy caminé junto al río", "lang": "es"})
     assert response.status_code == 302
     entry = services.journal_of_link(_link).get()
@@ -198,7 +201,10 @@ def test_patient_journal_private_by_default_then_shared(client: Any, cast: Cast)
 def test_patient_sees_plan_and_reflects(client: Any, cast: Cast) -> None:
     dosed(cast)
     _link, token = issue_link(cast.patient_a)
-    plan = client.get(reverse("integration:patient_safety_plan", args=[token]))
+    plan_url = reverse("integration:patient_safety_plan", args=[token])
+    assert "Walk the dog" not in client.get(plan_url).content.decode()  # asks the year first
+    client.post(plan_url, {"confirm_birth_year": "1", "birth_year": "1985"})
+    plan = client.get(plan_url)
     assert plan.status_code == 200
     assert "Walk the dog" in plan.content.decode()
     url = reverse("integration:patient_reflection", args=[token])

@@ -89,11 +89,11 @@ def test_service_refuses_incomplete_answers_and_foreign_items(cast: Cast) -> Non
 
 
 @pytest.mark.django_db
-def test_expired_link_answers_410_and_stores_nothing(client: Any, cast: Cast) -> None:
+def test_expired_link_answers_404_and_stores_nothing(client: Any, cast: Cast) -> None:
     _, token = link_for(cast.patient_a)
     with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1)):
         response = client.post(f"/measures/c/{token}/phq9/week_3/", form(PHQ9_OK))
-    assert response.status_code == 410
+    assert response.status_code == 404  # the same answer as an unknown link (issue 14)
     assert not Assessment.objects.exists()
     assert client.get("/measures/c/not-a-token/phq9/week_3/").status_code == 404
 

@@ -18,7 +18,6 @@ Other apps may call:
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from trellis.core.errors import InvalidInput, NotAllowed
 from trellis.core.pathway import plan as plan_pathway
 from trellis.core.pathway import validate_adaptations
 from trellis.core.protocols import Protocol
+from trellis.exports import SafeWriter
 from trellis.patients.models import Patient
 
 # Who records fee assessments and coverage (issue 6: "a coordinator records…").
@@ -874,7 +874,7 @@ def equity_csv_text(program: Program, report: core_equity.EquityReport, as_of: d
     synthetic program. No identifying data.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")
     header = ["data", "program", "as_of", "dimension", "group", "episodes"]
     for stage in core_equity.FUNNEL:
         header += [f"{stage}_{f}" for f in CSV_STAGE_FIELDS]

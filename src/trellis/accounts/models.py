@@ -17,11 +17,42 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Analyst")
 
 
+class Sees(models.TextChoices):
+    """What a role is allowed to see: the kinds of data behind its pages."""
+
+    CHARTS = "charts", _("Patients' charts (identity, contacts, clinical record)")
+    CIRCLE_MEMBERS = "circle_members", _("Their circles' members: first names and attendance")
+    AGGREGATES = "aggregates", _("De-identified aggregates")
+
+
+# The one table of role rights (issue: foundation; issue 14). Every rule that depends on what a
+# role may see is derived from it: who opens charts (CLINICAL_ROLES) and who needs the second
+# factor (IDENTIFIER_ROLES). A new role or right is one line here, never a second list elsewhere.
+ROLE_SEES: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset({Sees.CHARTS, Sees.AGGREGATES}),
+    Role.PRESCRIBER: frozenset({Sees.CHARTS}),
+    Role.NURSE: frozenset({Sees.CHARTS}),
+    Role.THERAPIST: frozenset({Sees.CHARTS}),
+    Role.COORDINATOR: frozenset({Sees.CHARTS, Sees.AGGREGATES}),
+    Role.PEER_FACILITATOR: frozenset({Sees.CIRCLE_MEMBERS}),
+    Role.ANALYST: frozenset({Sees.AGGREGATES}),
+}
+
+# Rights that put a patient identifier (a name, a contact, a date of birth) on the screen.
+IDENTIFYING_RIGHTS: frozenset[str] = frozenset({Sees.CHARTS, Sees.CIRCLE_MEMBERS})
+
+
+def roles_that_see(rights: frozenset[str] | set[str]) -> frozenset[str]:
+    """Roles holding any of ``rights`` in :data:`ROLE_SEES`."""
+    return frozenset(role for role, sees in ROLE_SEES.items() if sees & rights)
+
+
 # Roles that may open a patient's chart. Peer facilitators see circle members' first names and
 # attendance only; analysts see de-identified aggregates only (issue: foundation).
-CLINICAL_ROLES: frozenset[str] = frozenset(
-    {Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.COORDINATOR}
-)
+CLINICAL_ROLES: frozenset[str] = roles_that_see({Sees.CHARTS})
+# Roles that see any patient identifier: each needs the second factor (README; HIPAA
+# §164.312(d) person authentication).
+IDENTIFIER_ROLES: frozenset[str] = roles_that_see(IDENTIFYING_RIGHTS)
 
 
 class User(AbstractUser):

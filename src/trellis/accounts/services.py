@@ -7,10 +7,19 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
-from trellis.accounts.models import CLINICAL_ROLES, Membership, Program, Role, User
+from trellis.accounts.models import (
+    CLINICAL_ROLES,
+    IDENTIFIER_ROLES,
+    Membership,
+    Program,
+    Role,
+    User,
+)
 from trellis.core.errors import InvalidInput, NotAllowed
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -76,10 +85,14 @@ def require_roles(user: AnyUser, program: Program | None, roles: Iterable[str]) 
 
 
 def needs_second_factor(user: AnyUser) -> bool:
-    """TOTP is required outside demo mode for every role that can see patients (issue 2)."""
+    """TOTP is required outside demo mode for every role that sees any patient identifier.
+
+    Decided from the role-rights table (``accounts.models.ROLE_SEES``): a peer facilitator sees
+    circle members' names, so needs it too; an analyst sees only aggregates (issue 14, finding 1).
+    """
     if not settings.REQUIRE_2FA or not _is_staff_user(user):
         return False
-    return Membership.objects.filter(user_id=_uid(user), role__in=CLINICAL_ROLES).exists()
+    return Membership.objects.filter(user_id=_uid(user), role__in=IDENTIFIER_ROLES).exists()
 
 
 @transaction.atomic
@@ -93,8 +106,16 @@ def create_staff(
     last_name: str = "",
     email: str = "",
     languages: Iterable[str] = ("en",),
+    if_exists: str = "add_roles",
 ) -> User:
-    """Create a staff member with ``roles`` in ``program`` (or add the roles if the user exists)."""
+    """Create a staff member with ``roles`` in ``program``.
+
+    The password is checked by every validator in settings with the user in hand (so "too similar
+    to your name or e-mail" works). For an existing username ``if_exists`` decides:
+    ``"add_roles"`` (the demo's idempotent seeding) adds the roles and keeps the password,
+    ``"reset_password"`` sets the new (validated) password and adds the roles, ``"fail"`` refuses
+    (``trellis createstaff`` without ``--reset-password``; issue 14, finding 7).
+    """
     role_list = list(roles)
     valid = {choice.value for choice in Role}
     for role in role_list:
@@ -106,11 +127,22 @@ def create_staff(
         raise InvalidInput("role", "give at least one role")
     if not username.strip():
         raise InvalidInput("username", "must not be empty")
-    user, created = User.objects.get_or_create(
-        username=username,
-        defaults={"first_name": first_name, "last_name": last_name, "email": email},
-    )
-    if created:
+    if if_exists not in {"add_roles", "reset_password", "fail"}:
+        raise ValueError(f"if_exists={if_exists!r}")
+    user = User.objects.filter(username=username).first()
+    if user is not None and if_exists == "fail":
+        raise InvalidInput(
+            "username",
+            f"{username!r} already exists; give --reset-password to set a new password "
+            "(and add the roles)",
+        )
+    if user is None:
+        user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+        _check_password(password, user)
+        user.set_password(password)
+        user.save()
+    elif if_exists == "reset_password":
+        _check_password(password, user)
         user.set_password(password)
         user.save(update_fields=["password"])
     for role in role_list:
@@ -118,3 +150,10 @@ def create_staff(
             user=user, program=program, role=role, defaults={"languages": list(languages)}
         )
     return user
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidInput("password", " ".join(exc.messages)) from exc

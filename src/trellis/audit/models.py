@@ -1,7 +1,9 @@
 """The audit log: append-only, one row per access to patient data and per sign-in.
 
-The model refuses update and delete; on PostgreSQL a trigger refuses UPDATE and DELETE on the
-table too (migration 0002), so not even a raw query can rewrite history.
+The model refuses update and delete; the database refuses them too (SQLite and PostgreSQL
+triggers, PostgreSQL TRUNCATE as well; ``audit.chain``), so not even a raw query can rewrite
+history, and each row is hash-chained to the previous one, so an edit made around the database
+(a file editor, a restored dump) is found by ``trellis audit verify``.
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ class Action(models.TextChoices):
     SIGN_IN = "sign_in", _("Sign-in")
     SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
     SIGN_OUT = "sign_out", _("Sign-out")
+    LOCKED_OUT = "locked_out", _("Locked out")
     DENIED = "denied", _("Access denied")
     NOTIFY = "notify", _("Notification")
+
+
+# Events about an account rather than a program's data: stored without a program (a person may
+# work in several) and shown to the admins of every program the account belongs to.
+ACCOUNT_ACTIONS: frozenset[str] = frozenset(
+    {Action.SIGN_IN, Action.SIGN_IN_FAILED, Action.SIGN_OUT, Action.LOCKED_OUT}
+)
 
 
 class AppendOnlyError(Conflict):
@@ -60,6 +70,9 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     path = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (audit.chain): the previous row's hash and this row's.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    row_hash = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 

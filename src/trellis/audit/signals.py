@@ -1,9 +1,10 @@
-"""Sign-in, failed sign-in and sign-out land in the audit log."""
+"""Sign-in, failed sign-in, lock-out and sign-out land in the audit log."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -35,4 +36,18 @@ def on_login_failed(
         actor_username=username,
         object_type="session",
         detail={"username": username},
+    )
+
+
+@receiver(user_locked_out)
+def on_locked_out(
+    sender: Any, request: HttpRequest | None, username: str | None = None, **kwargs: Any
+) -> None:
+    name = str(username or "")[:150]
+    record(
+        action=Action.LOCKED_OUT,
+        request=request,
+        actor_username=name,
+        object_type="session",
+        detail={"username": name},
     )

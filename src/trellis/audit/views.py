@@ -18,6 +18,15 @@ from trellis.web.http import TrellisRequest
 
 
 class AuditFilterForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("Events"),
+        choices=[
+            ("", _("All")),
+            ("account", _("Sign-ins, failed sign-ins and lock-outs")),
+            ("data", _("Patient data")),
+        ],
+        required=False,
+    )
     action = forms.ChoiceField(
         label=_("Action"), choices=[("", _("Any"))] + list(Action.choices), required=False
     )

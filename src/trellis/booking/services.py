@@ -1395,6 +1395,10 @@ def calendar(proposal: PlanProposal) -> list[dict[str, Any]]:
     start = proposal.start_date
     weeks = []
     appts = proposal.plan["appointments"]
+    # Names are read from the patients themselves, not from the copy kept in the mapping, so
+    # that showing them is audited like every other page that shows a patient (issue 14).
+    episode_ids = {info.get("episode") for info in mapping["patients"].values()} - {None}
+    names = care.first_names_of(proposal.program, episode_ids)
     span = max(proposal.days, 1)
     for w in range(0, span, 7):
         days = [start + timedelta(days=d) for d in range(w, min(w + 7, span))]
@@ -1414,7 +1418,7 @@ def calendar(proposal: PlanProposal) -> list[dict[str, Any]]:
             entry = {
                 "time": when.strftime("%H:%M"),
                 "end": (a.get("end") or "")[11:],
-                "name": info.get("name", "?"),
+                "name": names.get(info.get("episode", ""), "?"),
                 "kind": a["kind"],
                 "index": a["index"],
                 "new": not info.get("fixed") or info.get("repaired", False),

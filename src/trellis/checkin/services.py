@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -22,7 +23,7 @@ from django.utils import timezone
 from trellis.accounts.models import CLINICAL_ROLES
 from trellis.accounts.services import require_roles
 from trellis.audit.models import Action
-from trellis.audit.services import record
+from trellis.audit.services import client_ip, record
 from trellis.checkin.models import CheckInLink
 from trellis.core.errors import InvalidInput
 from trellis.patients.models import Patient
@@ -148,3 +149,65 @@ def sections_for(request: HttpRequest, link: CheckInLink) -> list[dict[str, Any]
         if section is not None:
             sections.append(section)
     return sorted(sections, key=lambda s: s.get("order", 50))
+
+
+# --- throttling and the birth-year question (issue 14, finding 6) -------------------------------
+def _client_key(request: HttpRequest) -> str:
+    return f"trellis:checkin-fail:{client_ip(request) or 'unknown'}"
+
+
+def throttled(request: HttpRequest) -> bool:
+    """Has this client address had too many unknown or expired links in the window?"""
+    return int(cache.get(_client_key(request), 0)) >= settings.CHECKIN_FAILURE_LIMIT
+
+
+def count_failure(request: HttpRequest) -> None:
+    key = _client_key(request)
+    if not cache.add(key, 1, timeout=settings.CHECKIN_FAILURE_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=settings.CHECKIN_FAILURE_WINDOW_SECONDS)
+
+
+_UNLOCKED = "trellis_checkin_unlocked"
+
+
+def is_unlocked(request: HttpRequest, link: CheckInLink) -> bool:
+    return link.pk in request.session.get(_UNLOCKED, [])
+
+
+def _attempts_key(link: CheckInLink) -> str:
+    return f"trellis:checkin-birth-year:{link.pk}"
+
+
+def birth_year_locked(link: CheckInLink) -> bool:
+    return int(cache.get(_attempts_key(link), 0)) >= settings.CHECKIN_BIRTH_YEAR_ATTEMPTS
+
+
+def check_birth_year(request: HttpRequest, link: CheckInLink, answer: str) -> str:
+    """``"ok"`` (and the link's private pages open for this browser session), ``"wrong"``,
+    ``"invalid"`` or ``"locked"``. Counted per link, not per browser: a new cookie does not
+    buy new guesses."""
+    if birth_year_locked(link):
+        return "locked"
+    answer = answer.strip()
+    if not (answer.isdigit() and len(answer) == 4):
+        return "invalid"
+    if int(answer) == link.patient.date_of_birth.year:
+        unlocked = [*request.session.get(_UNLOCKED, []), link.pk]
+        request.session[_UNLOCKED] = unlocked[-20:]
+        return "ok"
+    key = _attempts_key(link)
+    if not cache.add(key, 1, timeout=int((link.expires_at - timezone.now()).total_seconds()) + 60):
+        cache.incr(key)
+    record(
+        action=Action.DENIED,
+        request=request,
+        actor_username=f"patient:{link.patient_id}",
+        program=link.program,
+        patient_id=link.patient_id,
+        obj=link,
+        detail={"reason": "birth year did not match"},
+    )
+    return "locked" if birth_year_locked(link) else "wrong"

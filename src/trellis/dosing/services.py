@@ -9,7 +9,6 @@ which enforces the first-dose gate; this app contributes the REMS enrolment fact
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -67,6 +66,7 @@ from trellis.dosing.models import (
     RemsForm,
     Status,
 )
+from trellis.exports import SafeDictWriter
 from trellis.patients.models import Patient
 
 # Who runs a session (pre-dose check, dose, vitals, discharge, signing).
@@ -1450,7 +1450,7 @@ def rems_csv(row: RemsForm, synthetic: bool) -> str:
     data = rems.form_to_csv_row(form)
     out = io.StringIO()
     columns = [*rems.CSV_COLUMNS, "synthetic"]
-    writer = csv.DictWriter(out, fieldnames=columns)
+    writer = SafeDictWriter(out, fieldnames=columns)
     writer.writeheader()
     writer.writerow({**data, "synthetic": "Y" if synthetic else "N"})
     return out.getvalue()

@@ -22,7 +22,7 @@ from trellis.accounts.models import CLINICAL_ROLES
 from trellis.accounts.services import has_any_role
 from trellis.care import services as care
 from trellis.checkin.models import CheckInLink
-from trellis.checkin.views import checkin_view
+from trellis.checkin.views import checkin_view, sensitive
 from trellis.core import integration_rules as rules
 from trellis.core.errors import InvalidInput
 from trellis.integration import forms, services
@@ -446,6 +446,7 @@ def _token(request: HttpRequest) -> str:
 
 
 @checkin_view
+@sensitive  # asks the birth year once per link (issue 14, finding 6)
 def patient_journal(request: HttpRequest, link: CheckInLink) -> HttpResponse:
     form = forms.JournalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -471,6 +472,7 @@ def patient_journal(request: HttpRequest, link: CheckInLink) -> HttpResponse:
 
 
 @checkin_view
+@sensitive  # asks the birth year once per link (issue 14, finding 6)
 @require_POST
 def patient_share(request: HttpRequest, link: CheckInLink, entry_id: int) -> HttpResponse:
     services.share_journal_entry(link, entry_id, request=request)
@@ -479,6 +481,7 @@ def patient_share(request: HttpRequest, link: CheckInLink, entry_id: int) -> Htt
 
 
 @checkin_view
+@sensitive  # asks the birth year once per link (issue 14, finding 6)
 def patient_safety_plan(request: HttpRequest, link: CheckInLink) -> HttpResponse:
     view = services.patient_view(link)
     if view.safety_plan is None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from trellis.accounts.models import CLINICAL_ROLES, Role
 from trellis.accounts.services import has_any_role
 from trellis.checkin.models import CheckInLink
+from trellis.checkin.services import is_unlocked
 from trellis.core.integration_rules import SAFETY_PLAN_SECTIONS
 from trellis.integration import services
 from trellis.integration.forms import SECTION_LABELS
@@ -38,22 +39,26 @@ def chart_panel(request: HttpRequest, patient: Patient) -> dict[str, Any] | None
 
 def checkin_section(request: HttpRequest, link: CheckInLink) -> dict[str, Any] | None:
     view = services.patient_view(link)
+    # The safety plan and the journal show on this page only once the patient has confirmed
+    # their birth year for this link (issue 14, finding 6); until then, links to those pages ask.
+    private = is_unlocked(request, link)
     return {
         "title": _("Your integration"),
         "template": "integration/_checkin_section.html",
         "context": {
             "intentions": view.intentions,
             "commitments": view.commitments,
-            "safety_plan": view.safety_plan,
+            "has_safety_plan": view.safety_plan is not None,
+            "safety_plan": view.safety_plan if private else None,
             "sections": (
                 [
                     (SECTION_LABELS[name], getattr(view.safety_plan, name))
                     for name in SAFETY_PLAN_SECTIONS
                 ]
-                if view.safety_plan
+                if view.safety_plan and private
                 else []
             ),
-            "shared": [e for e in view.journal if e.shared][:5],
+            "shared": [e for e in view.journal if e.shared][:5] if private else [],
             "reflection_dose": view.reflection_dose,
             "lang": translation.get_language(),
         },

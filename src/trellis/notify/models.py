@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
 from trellis.accounts.scoping import ProgramScopedQuerySet
+from trellis.audit.exposure import identifying
 from trellis.patients.models import Patient
 
 
@@ -32,6 +33,8 @@ class OutboxQuerySet(ProgramScopedQuerySet["OutboxMessage"]):
     pass
 
 
+# The recipient's address and the text (which greets the patient by name) identify them.
+@identifying("to_address", "body")
 class OutboxMessage(models.Model):
     PATIENT_DATA = True
 

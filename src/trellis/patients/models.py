@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trellis.accounts.models import Program
 from trellis.accounts.scoping import ProgramScopedQuerySet
+from trellis.audit.exposure import identifying
 
 
 class Language(models.TextChoices):
@@ -68,6 +69,18 @@ class PatientQuerySet(ProgramScopedQuerySet["Patient"]):
         return self.filter(program=program)
 
 
+# Reading any of these during a request audits the patient (issue 14, finding 2).
+@identifying(
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    patient="pk",
+)
 class Patient(models.Model):
     PATIENT_DATA = True
 

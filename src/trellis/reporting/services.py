@@ -218,11 +218,12 @@ def cms159_for_cli(program: Program, year: int) -> core.Cms159Result:
 
 def cms159_csv(report: Cms159Report) -> str:
     """The patient list behind CMS159 as CSV (staff only; audited by :func:`cms159_report`)."""
-    import csv
     import io
 
+    from trellis.exports import SafeWriter
+
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = SafeWriter(buf)
     writer.writerow(
         ["patient", "date_of_birth", "index_date", "excluded", "last_phq9_date", "last_phq9",
          "remission"]
@@ -308,11 +309,12 @@ def uds_report(
 
 def uds_csv(report: UdsReport) -> str:
     """The tables as CSV (one row per cell; small cells suppressed as on the page)."""
-    import csv
     import io
 
+    from trellis.exports import SafeWriter
+
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = SafeWriter(buf)
     writer.writerow(["year", "table", "group", "patients"])
     for table in report.tables:
         for row in table.as_rows():

@@ -32,6 +32,12 @@ def register(subparsers: Any) -> None:
         help="read the password from this environment variable (else prompt)",
     )
     p.add_argument("--program-name", default="", help="create the program with this name if new")
+    p.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="the user exists: set this new password (and add the roles); without it an "
+        "existing username is refused",
+    )
     add_format_argument(p)
     p.set_defaults(func=run)
 
@@ -46,32 +52,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         password = getpass.getpass("Password: ")
     setup_django()
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
+    from django.db import transaction
 
     from trellis.accounts.models import Program
     from trellis.accounts.services import create_staff
 
-    try:
-        validate_password(password)
-    except ValidationError as exc:
-        raise InvalidInput("password", " ".join(exc.messages)) from exc
-    program = Program.objects.filter(slug=args.program).first()
-    if program is None:
-        if not args.program_name:
-            raise InvalidInput(
-                "--program", f"no program {args.program!r} (give --program-name to create it)"
-            )
-        program = Program.objects.create(slug=args.program, name=args.program_name)
-    user = create_staff(
-        username=args.username,
-        password=password,
-        program=program,
-        roles=args.role,
-        email=args.email,
-        first_name=args.first_name,
-        last_name=args.last_name,
-    )
+    # One transaction: a refused password leaves no new program behind.
+    with transaction.atomic():
+        program = Program.objects.filter(slug=args.program).first()
+        if program is None:
+            if not args.program_name:
+                raise InvalidInput(
+                    "--program", f"no program {args.program!r} (give --program-name to create it)"
+                )
+            program = Program.objects.create(slug=args.program, name=args.program_name)
+        user = create_staff(
+            username=args.username,
+            password=password,
+            program=program,
+            roles=args.role,
+            email=args.email,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            if_exists="reset_password" if args.reset_password else "fail",
+        )
     emit(
         {"username": user.username, "program": program.slug, "roles": sorted(args.role)},
         args.format,
