@@ -220,7 +220,10 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # The exact bounds at k = 0 and k = n are 0 and 1; keep rounding from crossing p.
+    lo = 0.0 if k == 0 else min(p, max(0.0, centre - half))
+    hi = 1.0 if k == n else max(p, min(1.0, centre + half))
+    return (lo, hi)
 
 
 @dataclass(frozen=True)
@@ -303,9 +306,9 @@ def kaplan_meier(rows: Iterable[tuple[int, int, int]]) -> Curve:
             se = math.sqrt(green) / abs(math.log(s))
             lows.append(s ** math.exp(Z95 * se))
             highs.append(s ** math.exp(-Z95 * se))
-        else:
-            lows.append(s if s == 0 else 1.0 if s == 1 else s)
-            highs.append(1.0 if s > 0 else 0.0)
+        else:  # no event yet (S = 1) or none left (S = 0): the interval is the point
+            lows.append(s)
+            highs.append(s)
         at_risk -= d + c
     return Curve(
         n=n,
