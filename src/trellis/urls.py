@@ -17,6 +17,7 @@ urlpatterns = [
     path("peers/", include("trellis.peers.urls")),
     path("access/", include("trellis.access.urls")),
     path("booking/", include("trellis.booking.urls")),
+    path("network/", include("trellis.network.urls")),
     path("alerts/", include("trellis.alerts.urls")),
     path("notify/", include("trellis.notify.urls")),
     path("c/", include("trellis.checkin.urls")),

@@ -137,10 +137,13 @@ class _Programs:
     baseline_capture: np.ndarray
 
 
-def _programs(rng: np.random.Generator, n: int) -> _Programs:
+def _programs(rng: np.random.Generator, n: int, keys: list[str] | None = None) -> _Programs:
     weights = rng.lognormal(0.0, 0.8, size=n)
+    names = _keys(rng, "p", n).astype(object)
+    for i, k in enumerate((keys or [])[:n]):
+        names[i] = k
     return _Programs(
-        keys=_keys(rng, "p", n),
+        keys=names,
         weights=weights / weights.sum(),
         mix=rng.dirichlet(TRACK_WEIGHTS * 2, size=n),
         engage=rng.beta(6, 3, size=n),
@@ -455,9 +458,11 @@ def synthesise(
     seed: int,
     hazard_ratio: float = 0.6,
     progress: Callable[[int], None] | None = None,
+    program_keys: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write a synthetic network of ``patients`` episodes in ``programs`` programs to ``out``.
 
+    ``program_keys`` name the first programs (e.g. a real program's pseudonym, for the demo).
     Returns the manifest (also written as ``manifest.json``).
     """
     if programs < 1:
@@ -468,7 +473,7 @@ def synthesise(
         raise InvalidInput("--hazard-ratio", "must be in (0, 10]")
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    progs = _programs(rng, programs)
+    progs = _programs(rng, programs, program_keys)
     writers = {
         name: pq.ParquetWriter(out / f"{name}.parquet", schema, compression="zstd")
         for name, schema in TABLES.items()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from trellis.network import views
+
+app_name = "network"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("export/", views.export, name="export"),
+]

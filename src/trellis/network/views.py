@@ -1,0 +1,52 @@
+"""``/network/``: the network report for analysts and directors; the export for admins."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from trellis.accounts.decorators import staff_view
+from trellis.accounts.services import has_any_role
+from trellis.analytics.render import equity_svg, figures, funnel_svg, km_svg
+from trellis.network import services
+from trellis.web.http import TrellisRequest
+
+
+@staff_view(services.NETWORK_ROLES)
+def index(request: TrellisRequest) -> HttpResponse:
+    program = request.program
+    assert program is not None
+    view = services.network_view(request.user, program, request=request)
+    report = view["report"]
+    context = {
+        "program": program,
+        "view": view,
+        "report": report,
+        "can_export": has_any_role(request.user, program, services.EXPORT_ROLES),
+    }
+    if report is not None:
+        # Server-rendered SVG built from numbers only (every text is escaped in render.py).
+        context["figures"] = figures(report)
+        context["km_svg"] = mark_safe(km_svg(report))  # noqa: S308
+        context["funnel_svg"] = mark_safe(funnel_svg(report, highlight=view["key"]))  # noqa: S308
+        context["equity_svgs"] = [
+            (dim, mark_safe(equity_svg(report, dim, f"eq-{dim}")))  # noqa: S308
+            for dim in view["equity"]
+        ]
+    return render(request, "network/index.html", context)
+
+
+@require_POST
+@staff_view(services.EXPORT_ROLES)
+def export(request: TrellisRequest) -> HttpResponse:
+    program = request.program
+    assert program is not None
+    data = services.export_zip(request.user, program, request=request)
+    label = "synthetic-" if program.is_synthetic else ""
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="trellis-network-{label}{program.slug}.zip"'
+    )
+    return response
