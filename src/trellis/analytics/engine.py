@@ -8,6 +8,7 @@ test holds equal to :func:`episode_features` on a synthetic network.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trellis.analytics.schema import EQUITY_DIMENSIONS, TABLES
 from trellis.core import network as rules
@@ -36,13 +38,19 @@ def connect(engine: str) -> Any:
             raise InvalidInput(
                 "--engine", "spark needs the optional extra: pip install 'trellis[spark]'"
             ) from exc
+        # Settings for a small local run; on a cluster, spark-submit's own configuration
+        # (master, executors, partitions) takes precedence over these defaults.
         session = (
             SparkSession.builder.appName("trellis-network")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.shuffle.partitions", os.environ.get("TRELLIS_SPARK_PARTITIONS", "2"))
+            .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
+        session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise InvalidInput("--engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
 
@@ -181,6 +189,21 @@ class Aggregates:
     cox: pa.Table  # responders: rfs_time, rfs_event, engaged, baseline, track, age
 
 
+_FUNNEL_METRICS = (
+    "episodes",
+    "induction_completed",
+    "missing_baseline",
+    "evaluable",
+    "response",
+    "remission",
+    "durable_denominator",
+    "durable",
+    "gross_durable_denominator_usd",
+    "hospitalizations_durable_denominator",
+    "engaged",
+)
+
+
 def _funnel(f: ir.Table, by: list[str]) -> ir.Table:
     i = ibis.literal(1)
     zero = ibis.literal(0)
@@ -205,21 +228,32 @@ def _funnel(f: ir.Table, by: list[str]) -> ir.Table:
         ).sum(),
         "engaged": count(f.engaged),
     }
+    assert tuple(metrics) == _FUNNEL_METRICS
     if by:
-        return f.group_by(by).agg(**metrics).order_by(by)
+        return f.group_by(by).agg(**metrics)
     return f.aggregate(**metrics)
 
 
 def aggregates(t: dict[str, ir.Table], progress: Any = None) -> Aggregates:
     """Run the engine: every aggregate the report needs, as small pyarrow tables."""
     f = episode_features(t)
-    steps = [("network", []), ("program_key", ["program_key"]), ("track", ["track"])]
-    steps += [(d, [d]) for d in EQUITY_DIMENSIONS]
+    steps = [("network", None), ("program_key", "program_key"), ("track", "track")]
+    steps += [(d, d) for d in EQUITY_DIMENSIONS]
+    # One query for every grouping (a union), so a cluster runs one job, not nine.
+    parts = []
+    for name, col in steps:
+        g = _funnel(f, [col] if col else [])
+        group = g[col].cast("string") if col else ibis.literal("").cast("string")
+        g = g.mutate(grouping=ibis.literal(name), group=group)
+        parts.append(g.select("grouping", "group", *_FUNNEL_METRICS))
+    union = ibis.union(*parts).to_pyarrow()
+    if progress:
+        progress()
     funnel: dict[str, pa.Table] = {}
-    for name, by in steps:
-        funnel[name] = _funnel(f, by).to_pyarrow()
-        if progress:
-            progress()
+    for name, col in steps:
+        rows = union.filter(pc.equal(union["grouping"], name))
+        rows = rows.sort_by([("group", "ascending")]).drop_columns(["grouping"])
+        funnel[name] = rows.rename_columns([col or "group", *rows.column_names[1:]])
     resp = f.filter(f.response_day.notnull())
     survival = (
         resp.group_by(["engaged", "rfs_time"])

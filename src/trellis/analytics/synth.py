@@ -116,10 +116,11 @@ HR_CIRCLE = 0.8
 BETA_BASELINE = 0.04
 
 
-def _choice(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
-    names = np.array([name for name, _ in table])
+def _choice(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> pa.Array:
+    """n draws from ``table`` (name, weight) as an Arrow string array (built in C++)."""
     p = np.array([w for _, w in table])
-    return names[rng.choice(len(names), size=n, p=p / p.sum())]
+    codes = rng.choice(len(table), size=n, p=p / p.sum())
+    return pa.array([name for name, _ in table], pa.string()).take(pa.array(codes))
 
 
 def _keys(rng: np.random.Generator, prefix: str, n: int) -> np.ndarray:
@@ -363,13 +364,19 @@ def _chunk(
 
     status = np.where(withdrew, 2, np.where(follow_end >= big_l + 180, 1, 0))
     ages = np.minimum(np.clip(np.rint(rng.normal(44, 14, size=n)), 18, 95), AGE_TOP)
-    zips = np.char.mod("%03d", rng.integers(5, 1000, size=n))
-    zips = np.where(np.isin(zips, sorted(RESTRICTED_ZIP3)), "000", zips)
-    track_names = np.array([t.name for t in tracks])
-    drugs = np.array([t.drug for t in tracks])
+    zip_vocab = pa.array(
+        [("000" if f"{i:03d}" in RESTRICTED_ZIP3 else f"{i:03d}") for i in range(1000)], pa.string()
+    )
+    zips = zip_vocab.take(pa.array(rng.integers(5, 1000, size=n)))
+    track_names = tuple(t.name for t in tracks)
+    drugs = tuple(t.drug for t in tracks)
+    drug_code = np.array([drugs.index(t.drug) for t in tracks])[track]
 
-    def s(values: np.ndarray) -> pa.Array:
-        return pa.array(values, pa.string())
+    key_arr = pa.array(keys.tolist(), pa.string())
+
+    def by_episode(rows: np.ndarray) -> pa.Array:
+        """The episode key of each row (a C++ take, no Python strings per row)."""
+        return key_arr.take(pa.array(rows, pa.int64()))
 
     def i32(values: np.ndarray) -> pa.Array:
         return pa.array(np.asarray(values, dtype=np.int32), pa.int32())
@@ -381,20 +388,20 @@ def _chunk(
 
     episodes = pa.table(
         {
-            "episode_key": s(keys),
-            "patient_key": s(_keys(rng, "q", n)),
-            "program_key": s(progs.keys[prog]),
-            "track": s(track_names[track]),
-            "drug": s(drugs[track]),
+            "episode_key": key_arr,
+            "patient_key": pa.array(_keys(rng, "q", n).tolist(), pa.string()),
+            "program_key": pa.array(list(progs.keys), pa.string()).take(pa.array(prog)),
+            "track": names(track, track_names),
+            "drug": names(drug_code, drugs),
             "first_dose_year": i32(rng.integers(2024, 2027, size=n)),
             "age": i32(ages),
-            "sex": s(_choice(rng, SEX, n)),
-            "race_ethnicity": s(_choice(rng, RACE, n)),
-            "language": s(_choice(rng, LANGUAGE, n)),
+            "sex": _choice(rng, SEX, n),
+            "race_ethnicity": _choice(rng, RACE, n),
+            "language": _choice(rng, LANGUAGE, n),
             "poverty_class": names(poverty, POVERTY),
             "payer": names(payer, PAYER),
-            "rurality": s(_choice(rng, RURAL, n)),
-            "zip3": s(zips),
+            "rurality": _choice(rng, RURAL, n),
+            "zip3": zips,
             "induction_doses": i32(n_ind),
             "status": names(status, ("active", "completed", "withdrawn")),
             "last_day": i32(last),
@@ -405,7 +412,7 @@ def _chunk(
         "episodes": episodes,
         "doses": pa.table(
             {
-                "episode_key": s(keys[dose_ep]),
+                "episode_key": by_episode(dose_ep),
                 "day": i32(dose_day),
                 "phase": names(dose_phase, ("induction", "booster", "maintenance")),
             },
@@ -413,7 +420,7 @@ def _chunk(
         ),
         "assessments": pa.table(
             {
-                "episode_key": s(keys[assess_ep]),
+                "episode_key": by_episode(assess_ep),
                 "day": i32(assess_day),
                 "instrument": pa.array(["phq9"] * len(assess_ep), pa.string()),
                 "total": i32(assess_total),
@@ -422,7 +429,7 @@ def _chunk(
         ),
         "activities": pa.table(
             {
-                "episode_key": s(keys[act_ep]),
+                "episode_key": by_episode(act_ep),
                 "day": i32(act_day),
                 "kind": names(act_kind, ("preparation", "integration", "peer_circle", "follow_up")),
                 "status": names(act_status, ("done", "missed", "cancelled")),
@@ -431,7 +438,7 @@ def _chunk(
         ),
         "events": pa.table(
             {
-                "episode_key": s(keys[ev_ep]),
+                "episode_key": by_episode(ev_ep),
                 "day": i32(ev_day),
                 "kind": names(ev_kind, ("hospitalization", "suicide_attempt", "emergency_visit")),
             },
@@ -439,7 +446,7 @@ def _chunk(
         ),
         "charges": pa.table(
             {
-                "episode_key": s(keys[ch_ep]),
+                "episode_key": by_episode(ch_ep),
                 "day": i32(ch_day),
                 "item": names(ch_item, ("consult", "ketamine_iv", "esketamine", "integration")),
                 "gross_usd": money_array(gross),

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from trellis.analytics.render import write_outputs
     from trellis.analytics.run import run_report
 
-    with tqdm(total=14, unit="step", file=sys.stderr, leave=False, desc="network report") as bar:
+    with tqdm(total=5, unit="step", file=sys.stderr, leave=False, desc="network report") as bar:
         report = run_report(data, args.engine, bool(man.get("synthetic")), progress=bar.update)
         write_outputs(report, out)
         bar.update()
