@@ -54,3 +54,32 @@ def seed_network(ctx: DemoContext) -> None:
         man = manifest(True, DEMO_PROGRAMS, counts)
         (target / "manifest.json").write_text(json.dumps(man, indent=2) + "\n", encoding="utf-8")
     services.load_report(target)
+
+
+@demo_seeder(stage=61)
+def seed_bundles(ctx: DemoContext) -> None:
+    """Two partner programs' bundles (synthetic), so /network/bundles/ shows a network of three
+    programs computed from counts alone."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from trellis.analytics.run import write_bundle
+    from trellis.analytics.synth import synthesise
+    from trellis.network import services
+    from trellis.network.models import ReceivedBundle
+
+    program = ctx.program
+    admin = ctx.staff.get("ada.admin")
+    if admin is None or ReceivedBundle.objects.filter(program=program).exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        synth = Path(tmp) / "partners"
+        synthesise(synth, programs=2, patients=900, seed=2027)
+        import pyarrow.parquet as pq
+
+        keys = sorted(
+            set(pq.read_table(synth / "episodes.parquet").column("program_key").to_pylist())
+        )
+        for i, pk in enumerate(keys):
+            out = Path(tmp) / f"partner-{i}.json"
+            write_bundle(synth, out, Ed25519PrivateKey.generate(), pk, synthetic=True)
+            services.upload_bundle(admin, program, out.read_bytes())

@@ -3,6 +3,7 @@ improvement (besides patients who consented to research)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,3 +21,30 @@ class NetworkSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program} network settings"
+
+
+class ReceivedBundle(models.Model):
+    """Another program's aggregate-only bundle (issue 16), uploaded by an admin: counts only,
+    no records (so not patient data); its signature was checked on upload. A newer bundle of
+    the same program replaces the older one."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    source_program_key = models.CharField(max_length=64)
+    public_key = models.CharField(max_length=64)
+    synthetic = models.BooleanField(default=False)
+    text = models.TextField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source_program_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "source_program_key"], name="received_bundle_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"bundle {self.source_program_key[:8]}…"

@@ -34,7 +34,7 @@ from trellis.audit.models import Action
 from trellis.audit.services import record
 from trellis.core.deid import pseudonym, top_coded_age, zip3
 from trellis.core.errors import InvalidInput, NotAllowed
-from trellis.network.models import NetworkSettings
+from trellis.network.models import NetworkSettings, ReceivedBundle
 
 EXPORT_ROLES = frozenset({Role.ADMIN})
 # Analysts and the program's directors (admins; the medical director is a prescriber).
@@ -347,3 +347,97 @@ def network_view(user: Any, program: Program, request: HttpRequest | None = None
         "key": program_key(program) if report is not None else None,
         "equity": dict(by_group),
     }
+
+
+# --- federated bundles (issue 16) ----------------------------------------------------------------
+
+MAX_BUNDLE_BYTES = 5 * 1024 * 1024
+
+
+def upload_bundle(
+    user: Any, program: Program, content: bytes, *, request: HttpRequest | None = None
+) -> ReceivedBundle:
+    """Store another program's bundle (admins): a valid ``trellis-network-bundle/1`` whose
+    signature matches; never the program's own; a newer one replaces the older. Audited."""
+    from trellis.analytics import bundle as bundles
+
+    require_roles(user, program, EXPORT_ROLES)
+    if len(content) > MAX_BUNDLE_BYTES:
+        raise InvalidInput("bundle", "is larger than 5 MB: a bundle holds counts only")
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("bundle", "is not JSON") from exc
+    if not isinstance(data, dict) or data.get("schema") != bundles.BUNDLE_SCHEMA:
+        raise InvalidInput("bundle", f"is not a {bundles.BUNDLE_SCHEMA} bundle")
+    bundles.verify(data, None, "bundle")
+    bundles.merge([data])  # every table must parse and add up
+    source = str(data["program_key"])
+    if source == program_key(program, network_key(synthetic_demo=program.is_synthetic)):
+        raise InvalidInput("bundle", "is this program's own bundle")
+    row, _created = ReceivedBundle.objects.update_or_create(
+        program=program,
+        source_program_key=source,
+        defaults={
+            "public_key": data["signature"]["public_key"],
+            "synthetic": bool(data.get("synthetic")),
+            "text": json.dumps(data),
+            "uploaded_by": user,
+        },
+    )
+    record(
+        action=Action.CREATE,
+        request=request,
+        actor=user,
+        program=program,
+        obj=row,
+        detail={"source_program_key": source, "public_key": row.public_key},
+    )
+    return row
+
+
+def own_bundle(program: Program, key: bytes | None = None) -> dict[str, Any] | None:
+    """This program's own aggregates as an (unsigned) bundle, from its de-identified export;
+    None when it has no episode to share."""
+    from trellis.analytics import bundle as bundles
+    from trellis.analytics import engine
+
+    key = key or network_key(synthetic_demo=program.is_synthetic)
+    with tempfile.TemporaryDirectory() as tmp:
+        export_deidentified(Path(tmp), program.slug, key=key)
+        tables = engine.load(engine.connect("duckdb"), Path(tmp))
+        pk = program_key(program, key)
+        agg = engine.aggregates(bundles.program_tables(tables, pk))
+        if not agg.funnel["program_key"].num_rows:
+            return None
+        return bundles.make_bundle(agg, program_key=pk, synthetic=program.is_synthetic)
+
+
+def bundles_view(user: Any, program: Program, request: HttpRequest | None = None) -> dict[str, Any]:
+    """The report from this program's own aggregates and the bundles it holds: its place among
+    its peers, computed from counts alone (suppression applied as in every report)."""
+    from trellis.analytics import bundle as bundles
+    from trellis.analytics.report import build_report
+
+    if not has_any_role(user, program, NETWORK_ROLES):
+        raise NotAllowed("The network report is for analysts and the program's directors.")
+    received = list(ReceivedBundle.objects.filter(program=program))
+    report = None
+    if received:
+        parts = [json.loads(r.text) for r in received]
+        own = own_bundle(program)
+        if own is not None:
+            parts.append(own)
+        agg, synthetic = bundles.merge(parts)
+        report = build_report(agg, synthetic or program.is_synthetic)
+        report["cox_hr_engaged"] = {"hr": None, "ci95": None, "note": bundles.COX_NOT_COMPUTABLE}
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=program,
+        object_type="network.bundles",
+        detail={"bundles": len(received)},
+    )
+    key = program_key(program, network_key(synthetic_demo=program.is_synthetic))
+    return {"received": received, "report": report, "key": key}

@@ -7,4 +7,5 @@ app_name = "network"
 urlpatterns = [
     path("", views.index, name="index"),
     path("export/", views.export, name="export"),
+    path("bundles/", views.bundles, name="bundles"),
 ]
