@@ -22,8 +22,10 @@ sync: .venv/.synced
 demo: sync
 	.venv/bin/trellis serve --demo --host $(HOST) --port $(PORT)
 
-## Lint, type-check and run the whole test suite on SQLite and PostgreSQL.
+## Lint, type-check and run the whole test suite on SQLite and PostgreSQL (with the optional
+## Spark extra, for the network report's DuckDB = Spark test; it needs Java 17).
 test: sync
+	$(UV) sync --frozen --extra spark
 	bash scripts/test.sh
 
 lint: sync
@@ -40,6 +42,7 @@ messages: sync
 
 bench: sync
 	.venv/bin/python bench/scheduling.py
+	.venv/bin/python bench/network.py
 
 clean:
 	rm -rf .venv .tools var test-artifacts .pytest_cache .mypy_cache .ruff_cache

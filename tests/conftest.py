@@ -18,7 +18,7 @@ from tests.support import Cast, make_cast
 # Settings refuse the default secret key unless testing, demo or debug (trellis.settings).
 os.environ.setdefault("TRELLIS_TESTING", "1")
 
-PURE_DIRS = ("core", "cli")
+PURE_DIRS = ("core", "cli", "analytics")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

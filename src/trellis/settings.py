@@ -82,6 +82,17 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
 
 # --- database ----------------------------------------------------------------------------------
 DATA_DIR = Path(env_str("TRELLIS_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+# The network dataset (trellis-network/1): the HMAC key of its pseudonyms (refused when unset
+# outside demo) and the dataset the /network/ page reports on.
+NETWORK_KEY = env_str("TRELLIS_NETWORK_KEY", "")
+NETWORK_DATA_DIR = Path(
+    env_str("TRELLIS_NETWORK_DATA", str(DATA_DIR / "network" / "dataset"))
+).resolve()
+if TESTING and "TRELLIS_NETWORK_DATA" not in os.environ:
+    # Tests seed the demo network into a throw-away directory, never into ./var.
+    import tempfile
+
+    NETWORK_DATA_DIR = Path(tempfile.mkdtemp(prefix="trellis-network-")) / "dataset"
 _default_db = f"sqlite:///{DATA_DIR / 'trellis.sqlite3'}"
 DATABASE_URL = env_str("TRELLIS_DATABASE_URL", _default_db)
 try:
@@ -127,6 +138,7 @@ INSTALLED_APPS = [
     "trellis.guides",
     "trellis.reporting",
     "trellis.messaging",
+    "trellis.network",
     "trellis.web",
     "trellis.fhir",
 ]

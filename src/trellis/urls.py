@@ -19,6 +19,7 @@ urlpatterns = [
     path("booking/", include("trellis.booking.urls")),
     path("guides/", include("trellis.guides.urls")),
     path("reports/", include("trellis.reporting.urls")),
+    path("network/", include("trellis.network.urls")),
     path("alerts/", include("trellis.alerts.urls")),
     path("notify/", include("trellis.notify.urls")),
     path("messages/", include("trellis.messaging.urls")),

@@ -49,7 +49,12 @@ from trellis.audit.services import record
 from trellis.core import cost as core_cost
 from trellis.core import equity as core_equity
 from trellis.core import fees as core_fees
-from trellis.core.access_rules import billed_sessions, episode_funnel, omb_categories
+from trellis.core.access_rules import (
+    NOT_BILLED_NAMES,
+    billed_sessions,
+    episode_funnel,
+    omb_categories,
+)
 from trellis.core.errors import InvalidInput, NotAllowed
 from trellis.core.pathway import plan as plan_pathway
 from trellis.core.pathway import validate_adaptations
@@ -948,3 +953,85 @@ def prior_auth_board_notes(episodes: list[Any]) -> dict[Any, str | None]:
             else None
         )
     return out
+
+
+# --- the de-identified network dataset (trellis.network) ------------------------------------
+
+#: Patient-record payers → the network schema's payers (docs/network.md).
+NETWORK_PAYERS: Mapping[str, str] = {
+    "medicaid": "medicaid",
+    "medicare": "medicare",
+    "commercial": "commercial",
+    "uninsured": "self_pay",
+    "va_tricare": "other",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class NetworkCharge:
+    """One billed session of an episode: its date, item and money (exact cents)."""
+
+    on: date
+    item: str
+    gross: Decimal
+    patient: Decimal
+    payer: Decimal
+
+
+def network_fields(patient: Patient) -> dict[str, str]:
+    """Poverty class (latest fee assessment: A–F, else ``unknown``), payer (latest coverage,
+    else the patient record; network vocabulary) and rurality (the program's ZIP table) of a
+    patient, for the de-identified export. No access check here: the network export service
+    checks the admin role and audits."""
+    fee = FeeAssessment.objects.filter(patient=patient).order_by("-assessed_at", "-id").first()
+    cover = Coverage.objects.filter(patient=patient).order_by("-recorded_at", "-id").first()
+    payer = cover.payer if cover else (patient.payer or "")
+    try:
+        rurality = core_equity.rurality_for_zip(
+            patient.zip_code or None, rurality_table(patient.program)
+        )
+    except InvalidInput:
+        rurality = core_equity.UNKNOWN
+    fee_class = fee.fee_class if fee else ""
+    return {
+        "poverty_class": fee_class if fee_class in ("A", "B", "C", "D", "E", "F") else "unknown",
+        "payer": NETWORK_PAYERS.get(payer, "unknown"),
+        "rurality": rurality,
+    }
+
+
+def network_charges(episode: Any, done: Sequence[tuple[date, str, str]]) -> list[NetworkCharge]:
+    """The charges of an episode's sessions done, ``(date, kind, name)`` in order: program
+    prices, the patient's latest coverage and sliding-fee class, applied as
+    :func:`trellis.core.cost.course_cost` does (CLINICAL.md §8)."""
+    from trellis.care import services as care
+
+    patient = episode.patient
+    protocol = care.protocol_of(episode)
+    billable = [
+        (d, k, n)
+        for d, k, n in done
+        if n not in NOT_BILLED_NAMES and k in core_cost.SESSION_KINDS and k != "assessment"
+    ]
+    if not billable:
+        return []
+    first_mg, later_mg = _dose_mgs(protocol, patient, None, billable[0][0])
+    billed = billed_sessions(
+        protocol.drug, [(k, n) for _, k, n in billable], first_dose_mg=first_mg,
+        later_dose_mg=later_mg,
+    )  # fmt: skip
+    fee = FeeAssessment.objects.filter(patient=patient).order_by("-assessed_at", "-id").first()
+    cover = Coverage.objects.filter(patient=patient).order_by("-recorded_at", "-id").first()
+    cost = core_cost.course_cost(
+        billed.sessions,
+        current_prices(patient.program).prices,
+        core_coverage(cover),
+        None if fee is None else core_fee(fee),
+    )
+    return [
+        NetworkCharge(
+            on, line.drug or line.kind, line.gross, line.patient, line.gross - line.patient
+        )
+        for (on, _, _), line in zip(billable, cost.lines, strict=True)
+    ]

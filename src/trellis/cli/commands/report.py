@@ -1,19 +1,51 @@
-"""``trellis report``: reports for the program and for health-centre reporting.
+"""``trellis report``: the network report, program bundles, and health-centre reporting.
 
-trellis report cms159 --program SLUG --year YYYY [--format json]
+    trellis report network (--data DIR | --bundles F1 F2 …) [--trust FILE] [--out DIR]
+                           [--engine duckdb|spark] [--format json]
+    trellis report bundle --data DIR --out FILE --key PEM [--program KEY]
+    trellis report cms159 --program SLUG --year YYYY [--format json]
+
+``network`` computes the report (CLINICAL.md §9) from a ``trellis-network/1`` dataset, or from
+programs' aggregate-only bundles (issue 16): the same counts, the same statistics, no records;
+with ``--out`` it writes report.html (inline SVG charts), report.pdf, report.json and a CSV per
+table; with ``--format json`` it prints the report. A progress bar runs on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from trellis.cli.common import add_format_argument, emit, sub
+from trellis.core.errors import InvalidInput
 
 
 def register(subparsers: Any) -> None:
     p = sub(subparsers, "report", "Reports")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+
+    n = sub(kinds, "network", "The network report from a de-identified dataset or from bundles")
+    source = n.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="dataset directory (manifest.json + Parquet)")
+    source.add_argument("--bundles", nargs="+", metavar="FILE", help="programs' bundles")
+    n.add_argument("--trust", metavar="FILE", help="JSON {program_key: public key} to trust")
+    n.add_argument("--out", help="output directory (report.html, report.pdf, CSVs)")
+    n.add_argument(
+        "--engine", default="duckdb", help="duckdb (default) or spark (needs trellis[spark])"
+    )
+    add_format_argument(n)
+    n.set_defaults(func=run)
+
+    b = sub(kinds, "bundle", "A program's aggregate-only bundle, signed with its key")
+    b.add_argument("--data", required=True, help="dataset directory (manifest.json + Parquet)")
+    b.add_argument("--out", required=True, help="the bundle file to write (JSON)")
+    b.add_argument("--key", required=True, metavar="PEM", help="the program's Ed25519 private key")
+    b.add_argument("--program", metavar="KEY", help="program_key (needed when the data has more)")
+    add_format_argument(b)
+    b.set_defaults(func=run_bundle)
+
     c = sub(kinds, "cms159", "CMS159 depression remission at twelve months for a program")
     c.add_argument("--program", required=True, metavar="SLUG", help="the program's slug")
     c.add_argument("--year", required=True, type=str, metavar="YYYY", help="measurement year")
@@ -21,12 +53,84 @@ def register(subparsers: Any) -> None:
     c.set_defaults(func=run_cms159)
 
 
+def _out_dir(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise InvalidInput("--out", f"{out} exists and is not a directory")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from trellis.analytics.engine import ENGINES
+
+    if args.engine not in ENGINES:
+        raise InvalidInput("--engine", f"must be one of {', '.join(ENGINES)}, got {args.engine!r}")
+    out = _out_dir(args.out)
+    from tqdm import tqdm
+
+    from trellis.analytics.render import write_outputs
+
+    if args.bundles:
+        from trellis.analytics.run import run_bundles_report
+
+        for f in args.bundles:
+            if not Path(f).is_file():
+                raise InvalidInput("--bundles", f"no such file: {f}")
+        report = run_bundles_report(
+            [Path(f) for f in args.bundles], Path(args.trust) if args.trust else None
+        )
+    else:
+        if args.trust:
+            raise InvalidInput("--trust", "goes with --bundles")
+        from trellis.analytics.run import run_report
+        from trellis.analytics.schema import read_manifest
+
+        data = Path(args.data)
+        if not data.is_dir():
+            raise InvalidInput("--data", f"no such directory: {data}")
+        man = read_manifest(data)
+        with tqdm(total=5, unit="step", file=sys.stderr, leave=False, desc="network report") as bar:
+            report = run_report(data, args.engine, bool(man.get("synthetic")), progress=bar.update)
+    if out is not None:
+        write_outputs(report, out)
+    where = f"written to {out} (report.html, report.pdf, CSVs)" if out else "computed"
+    emit(report, args.format, text=f"Network report {where}: {report['episodes']} episodes")
+    return 0
+
+
+def run_bundle(args: argparse.Namespace) -> int:
+    from trellis.analytics.bundle import load_private_key
+    from trellis.analytics.run import write_bundle
+    from trellis.analytics.schema import read_manifest
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise InvalidInput("--data", f"no such directory: {data}")
+    man = read_manifest(data)
+    key = load_private_key(args.key)
+    out = Path(args.out)
+    if out.is_dir():
+        raise InvalidInput("--out", f"{out} is a directory; give a file name")
+    bundle = write_bundle(data, out, key, args.program, bool(man.get("synthetic")))
+    summary = {
+        "file": str(out),
+        "schema": bundle["schema"],
+        "program_key": bundle["program_key"],
+        "synthetic": bundle["synthetic"],
+        "tables": sorted(bundle["tables"]),
+        "public_key": bundle["signature"]["public_key"],
+    }
+    emit(summary, args.format, text=f"Bundle for {bundle['program_key']} written to {out}")
+    return 0
+
+
 def run_cms159(args: argparse.Namespace) -> int:
     from trellis.cli.django_env import setup_django
 
     setup_django()
     from trellis.accounts.models import Program
-    from trellis.core.errors import InvalidInput
     from trellis.reporting.services import cms159_for_cli
 
     if not (args.year.isascii() and args.year.isdigit() and len(args.year) == 4):
