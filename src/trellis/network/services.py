@@ -320,8 +320,11 @@ def network_view(user: Any, program: Program, request: HttpRequest | None = None
     report = load_report()
     mine = None
     rank = None
+    key: str | None = None
     if report is not None:
-        key = program_key(program)
+        # A synthetic program's place may be found with the demo key (its patients are made up);
+        # a real program's only with TRELLIS_NETWORK_KEY.
+        key = program_key(program, network_key(synthetic_demo=program.is_synthetic))
         programs = report["programs"]
         mine = next((p for p in programs if p["program_key"] == key), None)
         rates = sorted(
@@ -344,6 +347,6 @@ def network_view(user: Any, program: Program, request: HttpRequest | None = None
         "report": report,
         "mine": mine,
         "rank": rank,
-        "key": program_key(program) if report is not None else None,
+        "key": key,
         "equity": dict(by_group),
     }
