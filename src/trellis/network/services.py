@@ -308,7 +308,10 @@ def load_report(data: Path | None = None) -> dict[str, Any] | None:
         return cached
     man = read_manifest(data)
     report = run_report(data, "duckdb", bool(man.get("synthetic")))
-    cache.write_text(json.dumps(report), encoding="utf-8")
+    try:
+        cache.write_text(json.dumps(report), encoding="utf-8")
+    except OSError:  # a read-only dataset: recomputed next time, still correct
+        pass
     return report
 
 
