@@ -62,7 +62,8 @@ def network_key(*, synthetic_demo: bool = False) -> bytes:
 
 
 def program_key(program: Program, key: bytes | None = None) -> str:
-    return pseudonym(key or network_key(), "program", str(program.pk))
+    # The slug: stable across databases (a program re-created keeps its place in the network).
+    return pseudonym(key or network_key(), "program", program.slug)
 
 
 def qi_sharing(program: Program) -> bool:
