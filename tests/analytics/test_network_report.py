@@ -207,3 +207,27 @@ def test_cli_bad_input_exits_2_naming_the_field(tmp_path: Path, cli, args, field
     assert r.out == ""
     assert field in r.err
     assert len(r.err.strip().splitlines()) == 1
+
+
+def test_an_empty_dataset_reports_null_rates(tmp_path: Path, cli):
+    import pyarrow as pa
+
+    from trellis.analytics.schema import manifest
+
+    data = tmp_path / "empty"
+    data.mkdir()
+    for name, schema in TABLES.items():
+        pq.write_table(pa.Table.from_pylist([], schema=schema), data / f"{name}.parquet")
+    (data / "manifest.json").write_text(json.dumps(manifest(False, 0, dict.fromkeys(TABLES, 0))))
+    r = cli("report", "network", "--data", str(data), "--out", str(tmp_path / "o"), "--format",
+            "json")  # fmt: skip
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    assert report["episodes"] == 0
+    for key in ("evaluable_share", "response_rate", "remission_rate", "durable_remission_90d_rate",
+                "logrank_p", "cost_per_durable_remission_usd"):  # fmt: skip
+        assert report[key] is None
+    assert report["cox_hr_engaged"]["hr"] is None
+    assert report["relapse_free"]["engaged"]["median_days"] is None
+    assert report["maintenance_index"] == {"engaged": None, "not_engaged": None}
+    assert report["equity"] == []

@@ -190,6 +190,7 @@ def test_network_page_for_analysts_shows_curves_and_own_place(client: Any) -> No
         assert body.count("<svg") >= 3
         assert "Your program" in body
         assert "place" in body  # its rank among the programs
+        assert "rates beside the network" in body
         assert "Export this program" not in body  # analysts do not export
         assert client.post("/network/export/").status_code == 403
         assert AuditEvent.objects.filter(object_type="network.report", program=demo).exists()

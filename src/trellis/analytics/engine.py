@@ -72,16 +72,24 @@ def episode_features(t: dict[str, ir.Table]) -> ir.Table:
     lo, hi = rules.BASELINE_WINDOW
     ev_lo, ev_hi = rules.EVALUABLE_WINDOW
     in_pre = (a.day >= lo) & (a.day <= hi)
-    per_a = a.group_by(key).agg(
-        baseline=a.total.argmax(a.day, where=in_pre),
-        n_window=a.count(where=(a.day >= ev_lo) & (a.day <= ev_hi)),
-        last_phq=a.day.max(),
+    per_a = (
+        a.group_by(key)
+        .agg(
+            baseline=a.total.argmax(a.day, where=in_pre),
+            n_window=a.count(where=(a.day >= ev_lo) & (a.day <= ev_hi)),
+            last_phq=a.day.max(),
+        )
+        .cache()
     )
     base = per_a.filter(per_a.baseline.notnull()).select(key, "baseline")
     post = a.filter(a.day >= 1).inner_join(base, key).cache()
-    outcome = post.group_by(key).agg(
-        response_day=post.day.min(where=2 * post.total <= post.baseline),
-        remission_day=post.day.min(where=post.total <= rules.REMISSION_MAX),
+    outcome = (
+        post.group_by(key)
+        .agg(
+            response_day=post.day.min(where=2 * post.total <= post.baseline),
+            remission_day=post.day.min(where=post.total <= rules.REMISSION_MAX),
+        )
+        .cache()
     )
     resp = outcome.filter(outcome.response_day.notnull()).select(key, "response_day")
 
@@ -113,10 +121,14 @@ def episode_features(t: dict[str, ir.Table]) -> ir.Table:
 
     doses = t["doses"]
     is_ind = doses.phase == "induction"
-    dose_stats = doses.group_by(key).agg(
-        induction_end=doses.day.max(where=is_ind),
-        n_induction=doses.count(where=is_ind),
-        boosters=doses.count(where=doses.phase.isin(("booster", "maintenance"))),
+    dose_stats = (
+        doses.group_by(key)
+        .agg(
+            induction_end=doses.day.max(where=is_ind),
+            n_induction=doses.count(where=is_ind),
+            boosters=doses.count(where=doses.phase.isin(("booster", "maintenance"))),
+        )
+        .cache()
     )
     induction = dose_stats.filter(dose_stats.induction_end.notnull()).select(key, "induction_end")
 

@@ -446,7 +446,8 @@ def write_pdf(report: dict[str, Any], path: Path) -> None:
                              alpha=0.15)  # fmt: skip
         ax1.set(xlim=(0, 365), ylim=(0, 1), xlabel="Days since response", ylabel="Relapse-free",
                 title="Relapse-free survival among responders (95 % CI)")  # fmt: skip
-        ax1.legend()
+        if any(report["curves"][k] for k in ("engaged", "not_engaged")):
+            ax1.legend()
         fp = report["funnel_plot"]
         if fp["limits"]:
             ns = [lim["n"] for lim in fp["limits"]]

@@ -33,13 +33,17 @@ def seed_network(ctx: DemoContext) -> None:
         row.qi_sharing = True
         row.save()
     target = services.dataset_dir()
-    if (target / "report.json").is_file():
-        return  # seeded already (the demo is idempotent)
     key = services.network_key(synthetic_demo=True)
+    mine = services.program_key(program, key)
+    cached = target / "report.json"
+    if cached.is_file():
+        report = json.loads(cached.read_text(encoding="utf-8"))
+        if any(p["program_key"] == mine for p in report.get("programs", [])):
+            return  # seeded already for this demo program (the demo is idempotent)
     with tempfile.TemporaryDirectory() as tmp:
         synth, own = Path(tmp) / "synth", Path(tmp) / "own"
         synthesise(synth, programs=DEMO_PROGRAMS, patients=DEMO_PATIENTS, seed=2026,
-                   program_keys=[services.program_key(program, key)])  # fmt: skip
+                   program_keys=[mine])  # fmt: skip
         services.export_deidentified(own, program.slug, key=key)
         target.mkdir(parents=True, exist_ok=True)
         counts = {}

@@ -62,7 +62,8 @@ def network_key(*, synthetic_demo: bool = False) -> bytes:
 
 
 def program_key(program: Program, key: bytes | None = None) -> str:
-    return pseudonym(key or network_key(), "program", str(program.pk))
+    # The slug: stable across databases (a program re-created keeps its place in the network).
+    return pseudonym(key or network_key(), "program", program.slug)
 
 
 def qi_sharing(program: Program) -> bool:
@@ -308,7 +309,10 @@ def load_report(data: Path | None = None) -> dict[str, Any] | None:
         return cached
     man = read_manifest(data)
     report = run_report(data, "duckdb", bool(man.get("synthetic")))
-    cache.write_text(json.dumps(report), encoding="utf-8")
+    try:
+        cache.write_text(json.dumps(report), encoding="utf-8")
+    except OSError:  # a read-only dataset: recomputed next time, still correct
+        pass
     return report
 
 
@@ -320,8 +324,11 @@ def network_view(user: Any, program: Program, request: HttpRequest | None = None
     report = load_report()
     mine = None
     rank = None
+    key: str | None = None
     if report is not None:
-        key = program_key(program)
+        # A synthetic program's place may be found with the demo key (its patients are made up);
+        # a real program's only with TRELLIS_NETWORK_KEY.
+        key = program_key(program, network_key(synthetic_demo=program.is_synthetic))
         programs = report["programs"]
         mine = next((p for p in programs if p["program_key"] == key), None)
         rates = sorted(
@@ -344,7 +351,7 @@ def network_view(user: Any, program: Program, request: HttpRequest | None = None
         "report": report,
         "mine": mine,
         "rank": rank,
-        "key": program_key(program) if report is not None else None,
+        "key": key,
         "equity": dict(by_group),
     }
 

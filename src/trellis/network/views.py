@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.decorators import staff_view
 from trellis.accounts.services import has_any_role
-from trellis.analytics.render import equity_svg, figures, funnel_svg, km_svg
+from trellis.analytics.render import equity_svg, figures, funnel_svg, km_svg, pct
 from trellis.core.errors import InvalidInput
 from trellis.network import services
 from trellis.web.http import TrellisRequest
@@ -29,6 +29,18 @@ def index(request: TrellisRequest) -> HttpResponse:
         "report": report,
         "can_export": has_any_role(request.user, program, services.EXPORT_ROLES),
     }
+    mine = view["mine"]
+    if mine is not None:
+        network = report["network"] if report else {}
+        context["own_rates"] = [
+            (label, pct(mine[k]), pct(network.get(k)))
+            for label, k in (
+                (_("Evaluable share"), "evaluable_share"),
+                (_("Response rate"), "response_rate"),
+                (_("Remission rate"), "remission_rate"),
+                (_("Durable remission at 90 days"), "durable_remission_90d_rate"),
+            )
+        ]
     if report is not None:
         # Server-rendered SVG built from numbers only (every text is escaped in render.py).
         context["figures"] = figures(report)
