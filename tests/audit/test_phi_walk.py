@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.urls.resolvers import RegexPattern
 from tests.accounts.test_access import all_views, placeholder
 from tests.support import sign_in
 
@@ -69,6 +70,12 @@ def _urls(values: dict[str, Any]) -> list[str]:
         converters = pattern.pattern.converters
         if "token" in converters:
             continue  # the patient's own pages; covered by tests/checkin
+        if isinstance(pattern.pattern, RegexPattern):  # the FHIR API's resource URLs
+            groups = pattern.pattern.regex.groupindex
+            urls.append(
+                reverse(name, kwargs={g: "Patient" if g == "rtype" else "no-such" for g in groups})
+            )
+            continue
         kwargs = {
             key: values.get(key) if values.get(key) is not None else placeholder(conv)
             for key, conv in converters.items()

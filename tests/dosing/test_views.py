@@ -318,7 +318,10 @@ def test_an_overdue_rems_form_shows_on_the_form_and_the_submitters_home(
     services.sign_off_predose(prescriber, session)
     run_to_discharge(cast, session, start)
     other = create_staff(
-        username="otto", password="x" * 12, program=cast.program_a, roles=[Role.NURSE]
+        username="otto",
+        password="correct horse battery",
+        program=cast.program_a,
+        roles=[Role.NURSE],
     )
     assert services.overdue_rems_forms(cast.nurse_a, cast.program_a) == []
     traveller = time_machine.travel(timezone.now() + timedelta(days=9))

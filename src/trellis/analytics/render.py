@@ -7,7 +7,6 @@ description (``role="img"``), and every chart is followed by the table of its nu
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from html import escape
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trellis.analytics.schema import EQUITY_DIMENSIONS
+from trellis.exports import SafeDictWriter
 
 # Okabe–Ito colours (distinguishable with colour-vision deficiency), dark enough on white.
 ENGAGED = "#0072B2"
@@ -381,7 +381,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
             fh.write("")
             return
         keys = list(rows[0])
-        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer = SafeDictWriter(fh, fieldnames=keys)
         writer.writeheader()
         for r in rows:
             writer.writerow(

@@ -1398,7 +1398,7 @@ def calendar(proposal: PlanProposal) -> list[dict[str, Any]]:
     # Names are read from the patients themselves, not from the copy kept in the mapping, so
     # that showing them is audited like every other page that shows a patient (issue 14).
     episode_ids = {info.get("episode") for info in mapping["patients"].values()} - {None}
-    names = care.first_names_of(proposal.program, episode_ids)
+    names = care.patient_labels_of(proposal.program, episode_ids)
     span = max(proposal.days, 1)
     for w in range(0, span, 7):
         days = [start + timedelta(days=d) for d in range(w, min(w + 7, span))]

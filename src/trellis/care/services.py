@@ -157,14 +157,15 @@ def events_of(episode: Episode) -> QuerySet[EpisodeEvent]:
     return EpisodeEvent.objects.filter(episode=episode)
 
 
-def first_names_of(program: Program, episode_ids: Iterable[str]) -> dict[str, str]:
-    """Episode id -> the patient's first name, read from the patients (so showing them is
+def patient_labels_of(program: Program, episode_ids: Iterable[str]) -> dict[str, str]:
+    """Episode id -> how the patient is named to staff (name and date of birth, so patients who
+    share a name can be told apart; issue 13), read from the patients (so showing them is
     audited like any page that shows a patient; issue 14), for a program's planning views."""
     return {
-        str(e.pk): e.patient.display_first_name
-        for e in Episode.objects.filter(program=program, pk__in=list(episode_ids))
-        .select_related("patient")
-        .only("pk", "patient__given_name", "patient__preferred_name", "patient__program_id")
+        str(e.pk): e.patient.staff_label
+        for e in Episode.objects.filter(program=program, pk__in=list(episode_ids)).select_related(
+            "patient"
+        )
     }
 
 
