@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import CLINICAL_ROLES, Role
 from trellis.accounts.services import has_any_role
+from trellis.care import services as care
 from trellis.core import rems
 from trellis.core.errors import Conflict, InvalidInput
 from trellis.core.safety import short_infusion_minutes
@@ -75,7 +76,7 @@ def start(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
         "form": form,
         "episode": episode,
         "free_chairs": chairs.exists(),
-        "track_title": services.care.protocol_of(episode).title if episode else "",
+        "track_title": care.protocol_of(episode).title if episode else "",
     }
     return render(request, "dosing/start.html", context, status=status)
 
