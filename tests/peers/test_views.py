@@ -128,6 +128,6 @@ def test_checkin_circle_in_spanish(client, cast: Cast) -> None:
     _link, token = issue_link(a, created_by=cast.coordinator_a)
     page = client.get(reverse("checkin:home", args=[token]), HTTP_ACCEPT_LANGUAGE="es").content
     text = page.decode()
-    assert "Tu círculo de pares" in text
+    assert "Su círculo de pares" in text
     assert "martes" in text
     assert "Escuchamos; no damos consejos." in text
