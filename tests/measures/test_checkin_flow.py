@@ -229,3 +229,16 @@ def test_loose_numbers_count_as_missing(client: Any, cast: Cast, typo: str) -> N
     assert response.status_code == 400
     assert 'href="#q-2"' in response.content.decode()
     assert not Assessment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_checkin_path_cannot_produce_a_cssrs_screen(client: Any, cast: Cast) -> None:
+    """CLINICAL.md §2 (issue 18): a C-SSRS screen is administered by a clinician, complete or
+    not at all; a link naming it (even with every answer "not asked") stores nothing."""
+    link, token = link_for(cast.patient_a, ("cssrs", "baseline"))
+    nothing = dict.fromkeys(("q1", "q2", "q3", "q4", "q5", "q6", "q6_3mo"), "not_asked")
+    with pytest.raises(InvalidInput, match="clinicians"):
+        services.record_patient_answers(link, "cssrs", nothing, "baseline")
+    response = client.post(f"/measures/c/{token}/cssrs/baseline/", {"item_q1": "not_asked"})
+    assert response.status_code == 404
+    assert not Assessment.objects.exists()

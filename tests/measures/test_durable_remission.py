@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from tests.support import Cast
+from tests.support import Cast, sign_in
 
 from trellis.care import services as care
 from trellis.core.protocols import load_protocol
@@ -82,7 +82,7 @@ def test_not_durable_when_out_of_remission_at_90_days(cast: Cast, monkeypatch: A
 
 
 @pytest.mark.django_db
-def test_ptsd_course_outcomes_use_the_pcl5_rules(cast: Cast, monkeypatch: Any) -> None:
+def test_ptsd_course_outcomes_use_the_pcl5_rules(client: Any, cast: Cast, monkeypatch: Any) -> None:
     """CLINICAL.md §3 in the app: on a PCL-5 track response is a drop of >= 10 points (not
     50 %), remission a total < 33, relapse undetermined."""
     monkeypatch.setattr(
@@ -126,3 +126,7 @@ def test_ptsd_course_outcomes_use_the_pcl5_rules(cast: Cast, monkeypatch: Any) -
     assert outcome.remission is None
     assert outcome.to_dict()["relapse"] == "undetermined"
     assert outcome.status == "response"
+    sign_in(client, cast.nurse_a)
+    page = client.get(f"/measures/patients/{cast.patient_a.pk}/").content.decode()
+    assert "outcome-response" in page
+    assert "outcome-relapse " not in page  # "undetermined" is not shown as a relapse

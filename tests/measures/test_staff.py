@@ -275,3 +275,24 @@ def test_clinician_total_form_takes_ascii_digits_only(client: Any, cast: Cast, t
     ok = client.post(url, {"mtotal-instrument": "asrm", "mtotal-total": "7"})
     assert ok.status_code == 302
     assert Assessment.objects.get().flags == ["possible_mania"]
+
+
+@pytest.mark.django_db
+def test_qids_items_form_raises_the_suicide_alert(client: Any, cast: Cast) -> None:
+    """The staff path for QIDS-SR16 (paper form, item by item): item 12 >= 1 raises the same
+    urgent alert as PHQ-9 item 9 (CLINICAL.md §2)."""
+    sign_in(client, cast.nurse_a)
+    url = f"/measures/patients/{cast.patient_a.pk}/items/"
+    data = {f"qids-{i}": "0" for i in range(1, 17)}
+    missing = client.post(url, {k: v for k, v in data.items() if k != "qids-12"})
+    assert missing.status_code == 400
+    assert "Choose the answer on the paper form" in missing.content.decode()
+    assert client.post(url, data | {"qids-12": "+1"}).status_code == 400
+    assert not Assessment.objects.exists()
+    ok = client.post(url, data | {"qids-12": "2", "qids-5": "3"})
+    assert ok.status_code == 302
+    a = Assessment.objects.get()
+    assert (a.instrument, a.total, a.flags) == ("qids-sr16", 5, ["suicidal_ideation"])
+    assert Alert.objects.get(kind="suicide_risk").title == "Suicide risk: QIDS-SR16 item 12 = 2"
+    page = client.get(f"/measures/patients/{cast.patient_a.pk}/").content.decode()
+    assert "item 12" in page

@@ -12,12 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from trellis.core.errors import InvalidInput
 from trellis.core.instruments import get_instrument, normalise_answers
-from trellis.measures.services import CLINICIAN_TOTALS
+from trellis.core.numbers import strict_whole
+from trellis.measures.services import CLINICIAN_ITEMS, CLINICIAN_TOTALS
 from trellis.web.forms import StrictIntegerField
 
 # Prefixes keep field ids unique on the chart, where other apps' panels have forms too.
 TOTAL_PREFIX = "mtotal"
 CSSRS_PREFIX = "cssrs"
+ITEMS_PREFIX = "qids"
 
 
 def _total_choices() -> list[tuple[str, str]]:
@@ -100,3 +102,34 @@ class CssrsForm(forms.Form):
 
     def radio_groups(self) -> list[Any]:
         return [self[name] for name in self.fields]
+
+
+class ClinicianItemsForm(forms.Form):
+    """QIDS-SR16 item answers from the licensed paper form, entered by staff (CLINICAL.md §1:
+    item wording not shipped, neutral labels only); item 12 >= 1 raises the suicide-risk alert
+    (CLINICAL.md §2)."""
+
+    instrument_id = CLINICIAN_ITEMS[0]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        inst = get_instrument(self.instrument_id)
+        for item in inst.items:
+            values = [str(v) for v in item.values]
+            self.fields[item.id] = forms.ChoiceField(
+                label=f"{item.id}. {item.label.get('en', item.id)}",
+                choices=[("", "—"), *((v, v) for v in values)],
+                error_messages={
+                    "required": _("Choose the answer on the paper form (0 to 3)."),
+                    "invalid_choice": _("Choose the answer on the paper form (0 to 3)."),
+                },
+            )
+
+    def answers(self) -> dict[str, int]:
+        """The answers as integers (ASCII digits only, trellis.core.numbers)."""
+        out: dict[str, int] = {}
+        for key in self.fields:
+            value = strict_whole(self.cleaned_data[key])
+            assert value is not None  # a choice of "0".."3"
+            out[key] = value
+        return out

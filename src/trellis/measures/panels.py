@@ -25,9 +25,20 @@ BADGES = [
 
 
 def panel_context(
-    request: Any, patient: Patient, total_form: Any = None, cssrs_form: Any = None
+    request: Any,
+    patient: Patient,
+    total_form: Any = None,
+    cssrs_form: Any = None,
+    items_form: Any = None,
 ) -> dict[str, Any]:
-    from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
+    from trellis.measures.forms import (
+        CSSRS_PREFIX,
+        ITEMS_PREFIX,
+        TOTAL_PREFIX,
+        ClinicianItemsForm,
+        ClinicianTotalForm,
+        CssrsForm,
+    )
 
     user = request.user
     assessments = services.assessments_of(user, patient, request=request)
@@ -43,7 +54,7 @@ def panel_context(
                 badges.append(
                     {"key": key, "label": label, "date": value["date"], "score": value["score"]}
                 )
-            elif value:
+            elif value and value != "undetermined":  # PCL-5 relapse: not defined (§3)
                 badges.append({"key": key, "label": label, "date": value})
     return {
         "patient": patient,
@@ -59,6 +70,7 @@ def panel_context(
         "can_send": has_any_role(user, patient.program, services.SEND_ROLES),
         "total_form": total_form or ClinicianTotalForm(prefix=TOTAL_PREFIX),
         "cssrs_form": cssrs_form or CssrsForm(prefix=CSSRS_PREFIX),
+        "items_form": items_form or ClinicianItemsForm(prefix=ITEMS_PREFIX),
     }
 
 

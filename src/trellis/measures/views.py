@@ -25,7 +25,14 @@ from trellis.core.errors import InvalidInput
 from trellis.core.instruments import CRISIS_TEXT_EN, get_instrument
 from trellis.core.numbers import strict_whole
 from trellis.measures import labels, services
-from trellis.measures.forms import CSSRS_PREFIX, TOTAL_PREFIX, ClinicianTotalForm, CssrsForm
+from trellis.measures.forms import (
+    CSSRS_PREFIX,
+    ITEMS_PREFIX,
+    TOTAL_PREFIX,
+    ClinicianItemsForm,
+    ClinicianTotalForm,
+    CssrsForm,
+)
 from trellis.measures.panels import panel_context
 from trellis.patients.services import get_patient
 from trellis.web.forms import show_input_error
@@ -200,6 +207,30 @@ def enter_total(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
             messages.success(request, _("Score saved."))
             return redirect("measures:patient", patient_id=patient.pk)
     return _page(request, patient, status=400, total_form=form)
+
+
+@staff_view(services.ENTRY_ROLES, patient_data=True)
+@require_POST
+def enter_items(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """QIDS-SR16 item answers from the paper form (CLINICAL.md §1); item 12 >= 1 raises the
+    urgent suicide-risk alert like PHQ-9 item 9 (CLINICAL.md §2)."""
+    patient = get_patient(request.user, patient_id, request=request)
+    form = ClinicianItemsForm(request.POST, prefix=ITEMS_PREFIX)
+    if form.is_valid():
+        assessment = services.record_clinician_items(
+            request.user, patient, form.instrument_id, form.answers(), request=request
+        )
+        if assessment.suicide_flag:
+            notice = _("Saved. Thoughts of death or suicide: an urgent alert was raised.")
+        else:
+            notice = _("Score saved.")
+        if request.htmx:
+            return _page(request, patient, notice=notice)
+        messages.add_message(
+            request, messages.ERROR if assessment.suicide_flag else messages.SUCCESS, notice
+        )
+        return redirect("measures:patient", patient_id=patient.pk)
+    return _page(request, patient, status=400, items_form=form)
 
 
 @staff_view(services.ENTRY_ROLES, patient_data=True)

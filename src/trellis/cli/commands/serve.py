@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from trellis.cli.django_env import setup_django
+from trellis.core.errors import InvalidInput
 from trellis.core.numbers import parse_whole
 
 
@@ -41,12 +42,19 @@ def run(args: argparse.Namespace) -> int:
     # Refuse to start on an invalid packaged or program protocol (issue 18): the error names
     # the file, the field and the value (exit 2, one line), instead of failing in every
     # reminder run later.
+    from django.db import DatabaseError
+
     from trellis.care.services import check_all_protocols
     from trellis.dosing.services import check_all_thresholds
 
-    check_all_protocols()
-    # The same for stored safety thresholds (a legal floor lowered, CLINICAL.md §5).
-    check_all_thresholds()
+    try:
+        check_all_protocols()
+        # The same for stored safety thresholds (a legal floor lowered, CLINICAL.md §5).
+        check_all_thresholds()
+    except DatabaseError as exc:  # e.g. no tables yet: say what to do, not a traceback
+        raise InvalidInput(
+            "database", f"cannot be read ({exc}); run `trellis migrate` first"
+        ) from None
     if args.demo:
         from trellis.web.demo import print_logins, seed_demo
 
