@@ -725,6 +725,55 @@ def circle_for_checkin(patient: Patient) -> Circle | None:
     return m.circle if m else None
 
 
+def identity_choices(program: Program) -> list[str]:
+    """The identity focuses of the program's circles (what a patient may opt in to)."""
+    return sorted(
+        {
+            c.identity_focus.strip()
+            for c in Circle.objects.filter(program=program).exclude(identity_focus="")
+        }
+    )
+
+
+@transaction.atomic
+def set_preferences_by_patient(
+    link: Any,
+    identity_opt_in: list[str],
+    mentor_opt_in: bool,
+    *,
+    request: HttpRequest | None = None,
+) -> PeerPreferences:
+    """The patient sets their peer preferences from their check-in link (issue 19): the identity
+    circles they would join and whether they want a mentor. Their times are not asked here:
+    the days they gave for booking are used (one availability, asked once)."""
+    patient = link.patient
+    allowed = set(identity_choices(patient.program))
+    chosen = [s for s in identity_opt_in if s]
+    bad = [s for s in chosen if s not in allowed]
+    if bad:
+        raise InvalidInput("identity_opt_in", _("Choose one of the circles offered."))
+    prefs = preferences_of(patient)
+    prefs, _created = PeerPreferences.objects.update_or_create(
+        patient=patient,
+        defaults={
+            "program": patient.program,
+            "availability": prefs.availability if prefs is not None else [],
+            "identity_opt_in": chosen,
+            "mentor_opt_in": bool(mentor_opt_in),
+        },
+    )
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor_username=f"patient:{patient.pk}",
+        program=patient.program,
+        patient_id=patient.pk,
+        obj=prefs,
+        detail={"via": "check-in link"},
+    )
+    return prefs
+
+
 # --- mentors ------------------------------------------------------------------------------------
 
 
