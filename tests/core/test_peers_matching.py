@@ -405,3 +405,28 @@ def test_options_reach_suggestions() -> None:
         }
     ]
     assert MatchOptions.from_defaults() == MatchOptions(6, 12, 90, 30)
+
+
+def test_every_waiting_patient_has_a_reason() -> None:
+    """Issue 19: a Spanish-speaking patient waited while a Spanish circle had 8 free places and
+    nobody said why. Each rule that turns circles away is named."""
+    from trellis.core.peers.matching import not_placed_reasons
+    from trellis.core.peers.model import Circle, Patient, Window
+
+    es_tue = Circle(
+        id="c1", language="es", weekday=1, start=18 * 60, end=19 * 60 + 30, capacity=10, enrolled=2
+    )
+    en_wed = Circle(
+        id="c2", language="en", weekday=2, start=18 * 60, end=19 * 60 + 30, capacity=10, enrolled=0
+    )
+    no_times = Patient(id="p", language="es", track="trd", availability=())
+    reasons = dict(not_placed_reasons(no_times, [es_tue, en_wed]))
+    assert set(reasons) == {"language", "slot"}
+    assert "no times given" in reasons["slot"]
+    assert "Tue 18:00" in reasons["slot"]
+    evenings = tuple(Window(1, 17 * 60, 21 * 60) for _ in range(1))
+    fits_now = Patient(id="p", language="es", track="trd", availability=evenings)
+    assert not_placed_reasons(fits_now, [es_tue, en_wed]) == []  # not waiting: it fits
+    full = dict(not_placed_reasons(fits_now, [es_tue], placed={f"x{i}": "c1" for i in range(8)}))
+    assert list(full) == ["capacity"]
+    assert not_placed_reasons(fits_now, []) == [("none", "no open circle")]

@@ -264,3 +264,33 @@ def test_attendance_is_never_silently_overwritten(cast: Cast) -> None:
     assert event.detail["to"] == "excused"
     assert services.connection(a, today()).attended == 2
     assert services.connection(b, today()).attended == 0
+
+
+def test_waiting_patients_are_told_why_and_booking_times_count(cast: Cast) -> None:
+    """Issue 19: the reported case, a Spanish-speaking patient waiting beside a Spanish circle
+    with free places. Without peer times the matcher now reads the times given for booking
+    (one availability); whoever still waits gets a reason, and no consent is a reason too."""
+    from datetime import time as t
+
+    from trellis.booking.models import PatientAvailability
+    from trellis.peers.models import Circle
+
+    c = make_circle(cast, language="es")
+    ana = due_patient(cast, "Ana", language="es", availability=[])
+    view = services.run_matching(cast.coordinator_a, cast.program_a, today())
+    (waiting,) = [p for p in view.waitlist if p.patient == ana]
+    assert any("no times given" in r for r in waiting.reasons)
+    PatientAvailability.objects.create(
+        program=cast.program_a,
+        patient=ana,
+        weekday=c.weekday,
+        start=t(c.start_time.hour - 1),
+        end=t(min(c.start_time.hour + 3, 23)),
+    )
+    view = services.run_matching(cast.coordinator_a, cast.program_a, today())
+    assert [p.patient for p in view.proposals] == [ana]
+    assert Circle.objects.count() == 1
+    bea = due_patient(cast, "Bea", language="es", with_consent=False)
+    view = services.run_matching(cast.coordinator_a, cast.program_a, today())
+    (waiting,) = [p for p in view.waitlist if p.patient == bea]
+    assert any("consent" in r for r in waiting.reasons)

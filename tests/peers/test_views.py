@@ -131,3 +131,36 @@ def test_checkin_circle_in_spanish(client, cast: Cast) -> None:
     assert "Su círculo de pares" in text
     assert "martes" in text
     assert "Escuchamos; no damos consejos." in text
+
+
+def test_patients_see_their_circle_and_set_preferences_from_the_checkin_link(
+    client, cast: Cast
+) -> None:
+    """Issue 19: from the check-in link the patient sees the circle (day, time, place, the
+    facilitator's first name, how to join) and sets peer preferences; the times are not asked
+    again (booking's availability is the one source)."""
+    from trellis.peers.models import PeerPreferences
+
+    cast.peer_a.first_name = "Pete"
+    cast.peer_a.save()
+    c = make_circle(cast)
+    make_circle(cast, name="Veterans circle", identity_focus="Veterans")
+    a = due_patient(cast, "Ana")
+    services.join_circle(cast.coordinator_a, c, a, c.start_date)
+    _link, token = issue_link(a, created_by=cast.coordinator_a)
+    page = client.get(reverse("checkin:home", args=[token])).content.decode()
+    assert "Your facilitator is Pete." in page
+    assert "How to join" in page
+    url = reverse("peers:patient_preferences", args=[token])
+    assert url in page
+    form = client.get(url).content.decode()
+    assert "Veterans" in form
+    assert "availability" not in form.lower() or "days you told us" in form
+    bad = client.post(url, {"identity_opt_in": "Astronauts"})
+    assert bad.status_code == 400
+    response = client.post(url, {"identity_opt_in": "Veterans", "mentor_opt_in": "on"})
+    assert response.status_code == 302
+    prefs = PeerPreferences.objects.get(patient=a)
+    assert prefs.identity_opt_in == ["Veterans"]
+    assert prefs.mentor_opt_in is True
+    assert prefs.availability  # the times set before are kept, not asked again

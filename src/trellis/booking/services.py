@@ -441,6 +441,17 @@ def set_availability_by_patient(
     )
 
 
+def weekly_availability(patient: Patient) -> list[tuple[int, time, time]]:
+    """The patient's weekly windows ``(weekday 0 = Monday, from, until)`` as given for booking;
+    peer circles read the same times (issue 19: one availability, asked once)."""
+    return [
+        (r.weekday, r.start, r.end)
+        for r in PatientAvailability.objects.filter(
+            program=patient.program, patient=patient
+        ).order_by("weekday", "start")
+    ]
+
+
 def _patient_windows(program: Program, patient: Patient) -> list[dict[str, Any]] | None:
     rows = PatientAvailability.objects.filter(program=program, patient=patient)
     if not rows:

@@ -30,18 +30,34 @@ def chart_panel(request: Any, patient: Patient) -> dict[str, Any] | None:
 
 
 def checkin_section(request: Any, link: Any) -> dict[str, Any] | None:
-    circle = services.circle_for_checkin(link.patient)
-    if circle is None:
+    """The patient's circle (day, time, place, facilitator's first name, how to join) and a
+    link to set their peer preferences (issue 19); shown once the course plans a circle."""
+    from django.urls import reverse
+
+    patient = link.patient
+    circle = services.circle_for_checkin(patient)
+    episode = patient.episodes.exclude(phase__in=["completed", "withdrawn"]).first()
+    if circle is None and (episode is None or services.window_of(episode) is None):
         return None
-    text = circle.agreements
-    lines = [
-        _(line) if text == DEFAULT_AGREEMENTS else line
-        for line in text.splitlines()
-        if line.strip()
-    ]
+    token = request.resolver_match.kwargs.get("token", "") if request.resolver_match else ""
+    lines: list[str] = []
+    facilitator = ""
+    if circle is not None:
+        text = circle.agreements
+        lines = [
+            _(line) if text == DEFAULT_AGREEMENTS else line
+            for line in text.splitlines()
+            if line.strip()
+        ]
+        facilitator = circle.facilitator.first_name if circle.facilitator_id else ""
     return {
         "title": _("Your peer circle"),
         "template": "peers/_checkin.html",
-        "context": {"circle": circle, "agreements": lines},
+        "context": {
+            "circle": circle,
+            "agreements": lines,
+            "facilitator": facilitator,
+            "preferences_url": reverse("peers:patient_preferences", args=[token]) if token else "",
+        },
         "order": 60,
     }

@@ -307,9 +307,12 @@ def _in_circle(patient: Patient) -> bool:
     ).exists()
 
 
-def due_episodes(user: Any, program: Program, today: date) -> list[Episode]:
+def due_episodes(
+    user: Any, program: Program, today: date, *, without_consent: list[Episode] | None = None
+) -> list[Episode]:
     """Active episodes whose circle window has started or starts within 14 days, with group
-    consent, whose patient is not already in a circle (issue 5)."""
+    consent, whose patient is not already in a circle (issue 5). Those due but without group
+    consent go to ``without_consent`` when given (issue 19: the matcher says why they wait)."""
     out = []
     for episode in care.active_episodes(user, program):
         window = window_of(episode)
@@ -318,7 +321,11 @@ def due_episodes(user: Any, program: Program, today: date) -> list[Episode]:
         if window[1] < today:
             continue
         patient = episode.patient
-        if not has_active_consent(patient, ConsentKind.GROUP) or _in_circle(patient):
+        if _in_circle(patient):
+            continue
+        if not has_active_consent(patient, ConsentKind.GROUP):
+            if without_consent is not None:
+                without_consent.append(episode)
             continue
         out.append(episode)
     return out
@@ -345,14 +352,19 @@ def _core_patient(episode: Episode) -> rules.Patient:
     prefs = preferences_of(patient)
     windows: list[rules.Window] = []
     identities: frozenset[str] = frozenset()
-    if prefs is not None:
+    availability = prefs.availability if prefs is not None else []
+    if not availability:
+        # One availability, asked once (issue 19): the times the patient gave for booking
+        # count for the circles too when no peer-specific times were given.
+        availability = booking_availability(patient)
+    if prefs is not None or availability:
         parsed = rules.model.parse_patient(
             {
                 "id": str(patient.pk),
                 "language": patient.preferred_language or "en",
                 "track": episode.protocol_id,
-                "availability": prefs.availability,
-                "identity_opt_in": prefs.identity_opt_in,
+                "availability": availability,
+                "identity_opt_in": prefs.identity_opt_in if prefs is not None else [],
             },
             "patient",
             {},
@@ -365,6 +377,16 @@ def _core_patient(episode: Episode) -> rules.Patient:
         availability=tuple(windows),
         identity_opt_in=identities,
     )
+
+
+def booking_availability(patient: Patient) -> list[dict[str, Any]]:
+    """The weekly times the patient gave for booking, in the peer availability format."""
+    from trellis.booking.services import weekly_availability
+
+    return [
+        {"weekday": day, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+        for day, start, end in weekly_availability(patient)
+    ]
 
 
 def open_circles(program: Program, today: date) -> list[Circle]:
@@ -418,7 +440,8 @@ def run_matching(
 ) -> MatchView:
     """Proposals (never saved) for every patient due to join; the coordinator accepts each."""
     require_roles(user, program, COORDINATOR_ROLES)
-    episodes = due_episodes(user, program, today)
+    no_consent: list[Episode] = []
+    episodes = due_episodes(user, program, today, without_consent=no_consent)
     circles = open_circles(program, today)
     core_c = [_core_circle(c, enrolled_count(c)) for c in circles]
     core_p = {str(e.patient.pk): (_core_patient(e), e) for e in episodes}
@@ -430,13 +453,26 @@ def run_matching(
         alts = [by_id[c.id] for c in core_c if rules.is_feasible(cp, c)]
         cid = result.assignments.get(pid)
         if cid is None:
-            waitlist.append(Proposal(episode, episode.patient, None, [], alts))
+            why = [
+                text for _code, text in rules.not_placed_reasons(cp, core_c, result.assignments)
+            ] or [_("a fitting circle with room may open soon; run matching again")]
+            waitlist.append(Proposal(episode, episode.patient, None, why, alts))
         else:
             proposals.append(
                 Proposal(
                     episode, episode.patient, by_id[cid], reasons_for(cp, core_by_id[cid]), alts
                 )
             )
+    for episode in sorted(no_consent, key=lambda e: e.patient.full_name):
+        waitlist.append(
+            Proposal(
+                episode,
+                episode.patient,
+                None,
+                [_("no group participation consent on file: record it on the chart first")],
+                [],
+            )
+        )
     patients_by_id = {pid: e.patient for pid, (_p, e) in core_p.items()}
     days = dict(WEEKDAY_CHOICES)
     suggested = [
@@ -687,6 +723,55 @@ def episode_connection(episode: Episode, as_of: date) -> rules.ConnectionSummary
 def circle_for_checkin(patient: Patient) -> Circle | None:
     m = memberships_of(patient).filter(status=CircleMembership.Status.ACTIVE).first()
     return m.circle if m else None
+
+
+def identity_choices(program: Program) -> list[str]:
+    """The identity focuses of the program's circles (what a patient may opt in to)."""
+    return sorted(
+        {
+            c.identity_focus.strip()
+            for c in Circle.objects.filter(program=program).exclude(identity_focus="")
+        }
+    )
+
+
+@transaction.atomic
+def set_preferences_by_patient(
+    link: Any,
+    identity_opt_in: list[str],
+    mentor_opt_in: bool,
+    *,
+    request: HttpRequest | None = None,
+) -> PeerPreferences:
+    """The patient sets their peer preferences from their check-in link (issue 19): the identity
+    circles they would join and whether they want a mentor. Their times are not asked here:
+    the days they gave for booking are used (one availability, asked once)."""
+    patient = link.patient
+    allowed = set(identity_choices(patient.program))
+    chosen = [s for s in identity_opt_in if s]
+    bad = [s for s in chosen if s not in allowed]
+    if bad:
+        raise InvalidInput("identity_opt_in", _("Choose one of the circles offered."))
+    prefs = preferences_of(patient)
+    prefs, _created = PeerPreferences.objects.update_or_create(
+        patient=patient,
+        defaults={
+            "program": patient.program,
+            "availability": prefs.availability if prefs is not None else [],
+            "identity_opt_in": chosen,
+            "mentor_opt_in": bool(mentor_opt_in),
+        },
+    )
+    record(
+        action=Action.UPDATE,
+        request=request,
+        actor_username=f"patient:{patient.pk}",
+        program=patient.program,
+        patient_id=patient.pk,
+        obj=prefs,
+        detail={"via": "check-in link"},
+    )
+    return prefs
 
 
 # --- mentors ------------------------------------------------------------------------------------

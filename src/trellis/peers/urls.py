@@ -15,6 +15,7 @@ urlpatterns = [
         name="preferences",
     ),
     path("<int:circle_id>/", views.circle, name="circle"),
+    path("c/<str:token>/preferences/", views.patient_preferences, name="patient_preferences"),
     path("<int:circle_id>/leave/", views.leave, name="leave"),
     path(
         "<int:circle_id>/meetings/<int:meeting_id>/attendance/",

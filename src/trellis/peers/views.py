@@ -7,9 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -17,6 +18,8 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.decorators import staff_view
 from trellis.accounts.models import CLINICAL_ROLES, Program
 from trellis.accounts.services import has_any_role
+from trellis.checkin.models import CheckInLink
+from trellis.checkin.views import checkin_view
 from trellis.core import peers as rules
 from trellis.core.errors import Conflict, InvalidInput
 from trellis.patients.services import get_patient
@@ -321,3 +324,36 @@ def leave(request: TrellisRequest, circle_id: int) -> HttpResponse:
     services.leave_circle(request.user, membership, form.cleaned_data["on"])
     messages.success(request, _("Member left the circle."))
     return redirect("peers:circle", circle_id=c.pk)
+
+
+# The patient's page (check-in link), like booking's availability page.
+@checkin_view
+def patient_preferences(request: HttpRequest, link: CheckInLink) -> HttpResponse:
+    """On the patient's phone: which identity circles they would join, and a peer mentor."""
+    token = request.resolver_match.kwargs["token"] if request.resolver_match else ""
+    choices = services.identity_choices(link.patient.program)
+    prefs = services.preferences_of(link.patient)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.set_preferences_by_patient(
+                link,
+                request.POST.getlist("identity_opt_in"),
+                request.POST.get("mentor_opt_in") == "on",
+                request=request,
+            )
+        except InvalidInput as exc:
+            error = exc.detail
+        else:
+            url = reverse("peers:patient_preferences", args=[token])
+            return redirect(f"{url}?saved=1&lang={translation.get_language()}")
+    context = {
+        "token": token,
+        "name": link.patient.display_first_name,
+        "choices": choices,
+        "chosen": set(prefs.identity_opt_in) if prefs else set(),
+        "mentor": bool(prefs and prefs.mentor_opt_in),
+        "saved": request.GET.get("saved") == "1",
+        "error": error,
+    }
+    return render(request, "peers/patient_preferences.html", context, status=400 if error else 200)

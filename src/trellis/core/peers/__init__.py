@@ -25,6 +25,7 @@ from trellis.core.peers.matching import (
     is_feasible,
     match,
     match_patients,
+    not_placed_reasons,
     suggest_circles,
 )
 from trellis.core.peers.mentors import (
@@ -70,6 +71,7 @@ __all__ = [
     "load_defaults",
     "match",
     "match_patients",
+    "not_placed_reasons",
     "pair_mentors",
     "parse_match_input",
     "parse_mentor_input",

@@ -244,3 +244,78 @@ def describe(result: MatchResult) -> str:
             f"{hhmm(s.start)}–{hhmm(s.end)} for {len(s.patients)}: {', '.join(s.patients)}"
         )
     return "\n".join(lines)
+
+
+#: Why a waiting patient was not placed, in the order the hard rules are checked.
+NOT_PLACED_CODES = ("language", "identity", "slot", "capacity")
+
+
+def not_placed_reasons(
+    patient: Patient,
+    circles: Sequence[Circle],
+    placed: Mapping[str, str] | None = None,
+) -> list[tuple[str, str]]:
+    """For a patient left waiting: why each open circle does not take them, grouped by rule.
+
+    Source: the hard rules of the module docstring (CLINICAL.md §7). Each circle is charged to
+    the first rule it breaks, in the order language, identity, slot (the patient's availability;
+    "no times given" when they gave none), capacity (room left after ``placed``, the proposals
+    of this run). Returns ``(code, sentence)`` pairs, one per rule that turned circles away,
+    plus ``("none", …)`` when there is no open circle at all; empty when a circle fits with
+    room (then the patient is not waiting).
+    """
+    used: dict[str, int] = {}
+    for cid in (placed or {}).values():
+        used[cid] = used.get(cid, 0) + 1
+    if not circles:
+        return [("none", "no open circle")]
+    charged: dict[str, list[Circle]] = {code: [] for code in NOT_PLACED_CODES}
+    for c in sorted(circles, key=lambda c: c.id):
+        if patient.language != c.language:
+            charged["language"].append(c)
+        elif c.identity is not None and c.identity not in patient.identity_opt_in:
+            charged["identity"].append(c)
+        elif not patient.available(c.weekday, c.start, c.end):
+            charged["slot"].append(c)
+        elif c.room - used.get(c.id, 0) <= 0:
+            charged["capacity"].append(c)
+        else:
+            return []
+    out: list[tuple[str, str]] = []
+
+    def when(c: Circle) -> str:
+        return f"{WEEKDAY_NAMES[c.weekday]} {hhmm(c.start)}–{hhmm(c.end)}"
+
+    if charged["language"]:
+        langs = sorted({c.language for c in charged["language"]})
+        out.append(
+            (
+                "language",
+                f"{len(charged['language'])} circle(s) in another language "
+                f"({', '.join(langs)}; the patient's is {patient.language})",
+            )
+        )
+    if charged["identity"]:
+        out.append(
+            (
+                "identity",
+                f"{len(charged['identity'])} circle(s) for an identity the patient has not "
+                "opted in to",
+            )
+        )
+    if charged["slot"]:
+        times = ", ".join(when(c) for c in charged["slot"])
+        if not patient.availability:
+            text = f"no times given by the patient; circles in their language meet {times}"
+        else:
+            text = f"circle times outside the patient's availability: {times}"
+        out.append(("slot", text))
+    if charged["capacity"]:
+        out.append(
+            (
+                "capacity",
+                f"{len(charged['capacity'])} fitting circle(s) full: "
+                + ", ".join(when(c) for c in charged["capacity"]),
+            )
+        )
+    return out
