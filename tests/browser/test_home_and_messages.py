@@ -28,9 +28,43 @@ def _check_home(page: Any, base: str, username: str, queue: str, phone: bool) ->
         assert width <= 390, f"{username}'s home is {width}px wide on a 390px phone"
 
 
+def _a_dose_booked_soon() -> None:
+    """Move the demo's next booked later dose (not a first dose, so nothing blocks it) to half an
+    hour from now, for Noah: the demo's plan starts today, but whether a dose is still ahead at
+    the hour the test runs depends on the clock."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trellis.accounts.models import User
+    from trellis.booking.models import Appointment
+    from trellis.dosing.models import DosingSession
+
+    now = timezone.now()
+    busy = set(
+        DosingSession.objects.filter(created_at__gte=now - timedelta(hours=24)).values_list(
+            "episode_id", flat=True
+        )
+    )
+    appt = next(
+        a
+        for a in Appointment.objects.filter(
+            program__slug=DEMO_SLUG, kind="dose", status="booked", start__gt=now, index__gt=1
+        ).order_by("start")
+        if a.episode_id not in busy
+    )
+    start = now + timedelta(minutes=30)
+    Appointment.objects.filter(pk=appt.pk).update(
+        start=start,
+        end=start + (appt.end - appt.start),
+        staff=User.objects.get(username="noah.nurse"),
+    )
+
+
 def test_nurse_and_coordinator_days_on_desktop_and_phone(
     page: Any, new_page: Callable[..., Any], demo_site: str
 ) -> None:
+    _a_dose_booked_soon()
     phone = new_page(**PHONE)
     _check_home(page, demo_site, "noah.nurse", "Doses today", phone=False)
     _check_home(phone, demo_site, "noah.nurse", "Doses today", phone=True)
