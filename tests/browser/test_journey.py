@@ -4,11 +4,12 @@ As each role and as the patient in Spanish on a phone: the coordinator registers
 her consents, opens an iv-trd course and screens her; plans and accepts the booking, and every
 booked date lies inside its care-plan activity's window and shows on the timeline; the therapist
 writes the safety plan and preparation and records both preparation sessions on their booked
-days; Rosa opens her check-in link on a phone (baseline PHQ-9, her guide); on dose 1's booked
-day the nurse starts the session from her queue, the prescriber signs the pre-dose check off
-from hers, the nurse doses, observes, ends the infusion, discharges and signs; the therapist
-writes the integration note; before dose 2 Rosa answers the PHQ-9 on her phone; the measures
-page shows the outcome in words. axe (WCAG 2.x A/AA) finds nothing at any impact on any page.
+days; Rosa opens her check-in link on a phone (baseline PHQ-9, her guide, a message to the
+team); on dose 1's booked day the nurse starts the session from her queue, the prescriber signs
+the pre-dose check off from hers, the nurse doses, observes, ends the infusion, discharges,
+signs and answers Rosa's message; the therapist writes the integration note; before dose 2 Rosa
+sees the reply waiting and answers the PHQ-9 on her phone; the measures page shows the outcome
+in words. axe (WCAG 2.x A/AA) finds nothing at any impact on any page.
 
 Time passes on a clock the test controls (time-machine; the live server runs in this process):
 the test moves it to each booked appointment, so monitoring minutes really pass for the session.
@@ -257,6 +258,17 @@ def test_journey(page: Any, new_page: Any, demo_site: str, clock: Any) -> None: 
     phone.get_by_role("link", name=re.compile("su guía", re.I)).first.click()
     expect(phone.get_by_role("heading", level=1)).to_contain_text("Su guía")
     axe_clean(phone, "guide (es, phone)")
+    # Her messages page: 988/911 before she writes; a question for the team.
+    phone.goto(checkin)
+    phone.get_by_role("link", name="Abrir sus mensajes").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Mensajes con su equipo de atención")
+    notice = phone.get_by_role("note").filter(has_text="no se vigilan a todas horas")
+    expect(notice).to_contain_text("988")
+    axe_clean(phone, "messages (es, phone)")
+    phone.get_by_label("Su mensaje").fill("¿Puedo desayunar el día de la dosis?")
+    phone.get_by_role("button", name="Enviar mensaje").click()
+    expect(phone.get_by_text("¿Puedo desayunar el día de la dosis?")).to_be_visible()
+    axe_clean(phone, "messages after sending (es, phone)")
 
     # Dose 1 (nurse), on its booked day: the nurse's queue shows Rosa; the session starts there.
     clock.move_to(appt_start["dose", 1] - timedelta(minutes=20))
@@ -372,6 +384,16 @@ def test_journey(page: Any, new_page: Any, demo_site: str, clock: Any) -> None: 
     expect(nurse.locator(".signed-note")).to_contain_text("This record cannot be edited")
     axe_clean(nurse, "signed session")
 
+    # The nurse answers Rosa's question from the shared inbox.
+    nurse.goto(f"{base}/messages/?box=unread")
+    axe_clean(nurse, "messages inbox")
+    nurse.get_by_role("link", name=re.compile("Rosa Journeyman")).first.click()
+    expect(nurse.get_by_text("¿Puedo desayunar el día de la dosis?")).to_be_visible()
+    nurse.get_by_label("Your reply").fill("Sí, algo ligero hasta 6 horas antes.")
+    nurse.get_by_role("button", name="Send reply").click()
+    expect(nurse.get_by_text("Reply sent.", exact=False)).to_be_visible()
+    axe_clean(nurse, "message thread")
+
     # Integration session 1 (therapist), at its booked time after the dose.
     clock.move_to(appt_start["integration", 1] + timedelta(minutes=65))
     therapist.goto(f"{base}/integration/patients/{patient_id}/")
@@ -405,6 +427,7 @@ def test_journey(page: Any, new_page: Any, demo_site: str, clock: Any) -> None: 
     # Before dose 2, the PHQ-9 check-in, by the patient on her phone in Spanish.
     clock.move_to(appt_start["dose", 2] - timedelta(hours=20))
     send_link(page, base, patient_id, phone)
+    expect(phone.get_by_text("1 respuesta nueva")).to_be_visible()
     phq9(phone, [1, 1, 0, 1, 0, 0, 1, 0, 0])
 
     # The outcome on the measures page: 4 against a baseline of 16, a response and, below 5,
