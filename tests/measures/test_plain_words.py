@@ -32,6 +32,28 @@ def test_bands_and_risk_read_as_words() -> None:
     assert labels.risk_label("high") == "high risk"
 
 
+@pytest.mark.parametrize(
+    ("code", "en", "es"),
+    [
+        ("baseline", "baseline", None),
+        ("pre_dose_2", "before dose 2", "antes de la dosis 2"),
+        ("post_dose_1", "after dose 1", "después de la dosis 1"),
+        ("week_5", "week 5", "semana 5"),
+        ("month_12", "month 12", "mes 12"),
+        ("end_of_series", "end of the dose series", None),
+    ],
+)
+def test_timepoints_read_as_words(code: str, en: str, es: str | None) -> None:
+    """The check-in link page listed "PHQ-9 (pre_dose_2)" (issue 13 §4: no raw codes)."""
+    with translation.override("en"):
+        assert labels.timepoint_label(code) == en
+    with translation.override("es"):
+        label = labels.timepoint_label(code)
+        assert "_" not in label
+        if es is not None:
+            assert label == es
+
+
 @pytest.mark.django_db
 def test_no_response_in_words_and_no_button_to_the_page_itself(
     client: Any, cast: Cast, monkeypatch: pytest.MonkeyPatch

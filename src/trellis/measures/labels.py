@@ -81,3 +81,26 @@ def band_label(code: str) -> str:
 
 def risk_label(code: str) -> str:
     return str(CSSRS_RISK.get(code, _fallback(code)))
+
+
+#: Timepoint codes of ``trellis.core.assessment_schedule`` ("pre_dose_2", "week_5"), in words.
+_TIMEPOINT_NUMBERED: dict[str, Any] = {
+    "pre_dose": _("before dose %(n)d"),
+    "post_dose": _("after dose %(n)d"),
+    "week": _("week %(n)d"),
+    "month": _("month %(n)d"),
+}
+_TIMEPOINT_FIXED: dict[str, Any] = {
+    "baseline": _("baseline"),
+    "end_of_series": _("end of the dose series"),
+}
+
+
+def timepoint_label(code: str) -> str:
+    """A timepoint in words: pre_dose_2 is "before dose 2", week_5 "week 5"."""
+    if code in _TIMEPOINT_FIXED:
+        return str(_TIMEPOINT_FIXED[code])
+    stem, _sep, number = code.rpartition("_")
+    if stem in _TIMEPOINT_NUMBERED and number.isdigit():
+        return str(_TIMEPOINT_NUMBERED[stem]) % {"n": int(number)}
+    return _fallback(code)

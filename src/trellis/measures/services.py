@@ -49,6 +49,7 @@ from trellis.core.instruments import (
     score_total,
 )
 from trellis.core.outcomes import Outcome, durable_remission, evaluate_outcomes
+from trellis.measures.labels import timepoint_label
 from trellis.measures.models import Assessment, Reminder
 from trellis.notify.jobs import periodic_job
 from trellis.notify.services import message_patient
@@ -438,6 +439,7 @@ def link_status(link: CheckInLink) -> list[dict[str, Any]]:
             {
                 **item,
                 "title": patient_title(inst.id),
+                "when": timepoint_label(item["timepoint"]),
                 "done": link_key(link, item["instrument"], item["timepoint"]) in keys,
             }
         )

@@ -27,7 +27,9 @@ def chart_panel(request: HttpRequest, patient: Patient) -> dict[str, Any] | None
             "diagnoses": diagnoses,
             "events": services.status_events_of(user, patient),
             "can_edit": has_any_role(user, patient.program, services.EDIT_ROLES),
-            "diagnosis_form": forms.DiagnosisForm(),
-            "status_form": forms.StatusEventForm(),
+            # Own id prefixes: the chart holds other forms (the consent form has a "kind" too),
+            # and a second id_kind would tie the consent's label to this form's select.
+            "diagnosis_form": forms.DiagnosisForm(auto_id="diagnosis_%s"),
+            "status_form": forms.StatusEventForm(auto_id="status_%s"),
         },
     }
