@@ -188,5 +188,6 @@ def test_demo_brief_in_both_languages(
     html = client.get("/network/brief/?lang=es").content.decode()
     assert p(network["response_rate"], "es") in html
     assert "valor sintético ilustrativo" in html
+    assert "Lo que nuestro programa hace por la comunidad" in html
     assert AuditEvent.objects.filter(object_type="network.brief").exists()
     assert client.get("/network/brief/?lang=fr").status_code == 404

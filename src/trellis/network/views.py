@@ -94,7 +94,7 @@ def bundles(request: TrellisRequest) -> HttpResponse:
 @staff_view(services.BRIEF_ROLES)
 def brief(request: TrellisRequest) -> HttpResponse:
     """The advocacy brief as HTML (?lang=en|es), for analysts and directors; audited."""
-    from trellis.analytics.brief import html_body
+    from trellis.analytics.brief import T, html_body
 
     program = request.program
     assert program is not None
@@ -106,6 +106,7 @@ def brief(request: TrellisRequest) -> HttpResponse:
         "program": program,
         "brief": data,
         "lang": lang,
+        "title": T[lang]["title"],
         # Built from numbers and fixed sentences only (every text is escaped in brief.py).
         "body": mark_safe(html_body(data, lang)),  # noqa: S308
     }
