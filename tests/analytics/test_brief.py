@@ -169,6 +169,29 @@ def test_demo_brief_in_both_languages(
     assert eng is not None
     assert p(eng, "en") in en[1]
 
+    # The network's figures from bundles instead of a dataset.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from trellis.analytics.run import run_bundles_report, write_bundle
+    from trellis.analytics.synth import synthesise
+
+    synthesise(tmp_path / "partners", programs=2, patients=300, seed=9)
+    keys = sorted({e["program_key"] for e in pq.read_table(
+        tmp_path / "partners" / "episodes.parquet").to_pylist()})  # fmt: skip
+    files = []
+    for i, key in enumerate(keys):
+        f = tmp_path / f"partner-{i}.json"
+        write_bundle(tmp_path / "partners", f, Ed25519PrivateKey.generate(), key, True)
+        files.append(f)
+    pooled = run_bundles_report(files)["network"]
+    out = tmp_path / "bundles.pdf"
+    r = cli("report", "brief", "--program", DEMO_SLUG, "--bundles", *map(str, files),
+            "--lang", "en", "--out", str(out))  # fmt: skip
+    assert r.code == 0, r.err
+    pages = _pdf_text(out)
+    assert f"{p(pooled['response_rate'], 'en')} (95 % CI" in pages[1]
+    assert "programs' aggregate bundles" in pages[2]
+
     # Without network figures, the brief says so; without the cost, it says it is not set.
     monkeypatch.delenv(briefs.COST_ENV)
     monkeypatch.delenv(briefs.SOURCE_ENV)

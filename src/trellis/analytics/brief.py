@@ -153,6 +153,7 @@ def _outcomes(report: dict[str, Any]) -> dict[str, Any]:
         "response_rate": net["response_rate"],
         "response_rate_ci95": net["response_rate_ci95"],
         "remission_rate": net["remission_rate"],
+        "remission_rate_ci95": net["remission_rate_ci95"],
         "durable": net["durable"],
         "durable_remission_90d_rate": net["durable_remission_90d_rate"],
         "durable_remission_90d_rate_ci95": net["durable_remission_90d_rate_ci95"],
@@ -167,6 +168,7 @@ def _network_outcomes(report: dict[str, Any]) -> dict[str, Any]:
         "response_rate": net["response_rate"],
         "response_rate_ci95": net["response_rate_ci95"],
         "remission_rate": net["remission_rate"],
+        "remission_rate_ci95": net["remission_rate_ci95"],
         "durable_remission_90d_rate": net["durable_remission_90d_rate"],
         "durable_remission_90d_rate_ci95": net["durable_remission_90d_rate_ci95"],
     }
@@ -291,6 +293,8 @@ T: dict[str, dict[str, Any]] = {
         "census_synthetic": "The census table is synthetic, for demonstration only.",
         "served": "Served", "area": "Service area",
         "with": "With integration", "without": "Without",
+        "rfs_title": "Still well 90 days after responding (95 % CI)",
+        "demo_src": "an illustrative synthetic value for the demo",
         "hidden": "fewer than 11",
         "outcomes": "Did people get better?",
         "response": "Response (depression score fell by half)",
@@ -352,6 +356,8 @@ T: dict[str, dict[str, Any]] = {
         "census_synthetic": "La tabla del censo es sintética, solo para demostración.",
         "served": "Atendidos", "area": "Zona de servicio",
         "with": "Con integración", "without": "Sin integración",
+        "rfs_title": "Siguen bien 90 días después de responder (IC 95 %)",
+        "demo_src": "un valor sintético ilustrativo para la demostración",
         "hidden": "menos de 11",
         "outcomes": "¿Mejoraron las personas?",
         "response": "Respuesta (el puntaje de depresión bajó a la mitad)",
@@ -496,7 +502,8 @@ def text(brief: dict[str, Any], lang: str) -> dict[str, Any]:
         total_cost = usd(c["hospitalizations_cost_usd"], lang)
         if c["hospitalizations_cost_usd"] is None:
             total_cost = t["hidden"]
-        cost.append(t["hosp_cost"].format(usd=usd(hc["usd"], lang), src=hc["source"],
+        src_text = t["demo_src"] if hc.get("illustrative") else hc["source"]
+        cost.append(t["hosp_cost"].format(usd=usd(hc["usd"], lang), src=src_text,
                                           total=total_cost))  # fmt: skip
         if hc.get("illustrative"):
             cost.append(t["hosp_cost_illustrative"])
@@ -505,7 +512,12 @@ def text(brief: dict[str, Any], lang: str) -> dict[str, Any]:
     if src is not None:
         source += "; " + (t["src_bundles"] if src == "bundles" else t["src_dataset"])
     method = [
-        m.format(source=source, cost_src=hc["source"] if hc else t["cost_src_unset"])
+        m.format(
+            source=source,
+            cost_src=(t["demo_src"] if hc.get("illustrative") else hc["source"])
+            if hc
+            else t["cost_src_unset"],
+        )
         for m in t["m"]
     ]
     return {"title": t["title"], "who": who, "outcomes": lines, "integration": integ,
@@ -523,17 +535,18 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.ticker import PercentFormatter
 
     from trellis.analytics.render import ENGAGED, GREY, NOT_ENGAGED
 
     t, words = T[lang], text(brief, lang)
 
     def header(fig: Any, page: str) -> None:
-        fig.text(0.06, 0.955, f"{words['title']} — {brief['program']}", fontsize=14,
-                 weight="bold")  # fmt: skip
+        fig.text(0.06, 0.955, words["title"], fontsize=14, weight="bold")
+        fig.text(0.06, 0.935, brief["program"], fontsize=10)
         fig.text(0.06, 0.03, page, fontsize=8, color=GREY)
         if brief["synthetic"]:
-            fig.text(0.06, 0.93, t["synthetic"], fontsize=10, color="#8a6d00", weight="bold")
+            fig.text(0.06, 0.915, t["synthetic"], fontsize=10, color="#8a6d00", weight="bold")
 
     def para(fig: Any, y: float, lines: list[str], size: int = 10, width: int = 95) -> float:
         for line in lines:
@@ -546,8 +559,8 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
     with PdfPages(path) as pdf:
         fig = plt.figure(figsize=(8.5, 11))
         header(fig, t["p1"])
-        fig.text(0.06, 0.9, t["who"], fontsize=12, weight="bold")
-        para(fig, 0.875, words["who"])
+        fig.text(0.06, 0.885, t["who"], fontsize=12, weight="bold")
+        para(fig, 0.86, words["who"])
         for i, dim in enumerate(DIMENSIONS):
             ax = fig.add_axes((0.3, 0.63 - i * 0.19, 0.62, 0.14))
             rows = [r for r in brief["served"] if r["dimension"] == dim]
@@ -567,6 +580,7 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
                     ax.text(r["census_share"] + 0.01, row_y - 0.2, pct(r["census_share"], lang),
                             fontsize=6, va="center", color=GREY)  # fmt: skip
             ax.set_xlim(0, 1)
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
             ax.set_title(GROUPS[lang][dim], fontsize=9, loc="left")
             ax.tick_params(axis="x", labelsize=7)
             if i == 0:
@@ -576,8 +590,8 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
 
         fig = plt.figure(figsize=(8.5, 11))
         header(fig, t["p2"])
-        fig.text(0.06, 0.9, t["outcomes"], fontsize=12, weight="bold")
-        y = para(fig, 0.875, words["outcomes"], size=9)
+        fig.text(0.06, 0.885, t["outcomes"], fontsize=12, weight="bold")
+        y = para(fig, 0.86, words["outcomes"], size=9)
         ax = fig.add_axes((0.1, y - 0.17, 0.38, 0.15))
         ours, net = brief["outcomes"]["program"], brief["outcomes"]["network"]
         keys = ("response_rate", "remission_rate", "durable_remission_90d_rate")
@@ -590,6 +604,7 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
         ax.set_xticks(list(xs), [t["response"].split(" (")[0], t["remission"].split(" (")[0],
                                  "90 d"], fontsize=7)  # fmt: skip
         ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.tick_params(axis="y", labelsize=7)
         ax.legend(fontsize=7)
         ig = brief["integration"]
@@ -602,7 +617,8 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
             ax2.bar([x], [v], 0.6, color=colour, yerr=err, capsize=4)
         ax2.set_xticks([0, 1], [t["with"], t["without"]], fontsize=7)
         ax2.set_ylim(0, 1)
-        ax2.set_title("90 d", fontsize=8)
+        ax2.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax2.set_title(t["rfs_title"], fontsize=8)
         ax2.tick_params(axis="y", labelsize=7)
         y -= 0.21
         fig.text(0.06, y, t["integration"], fontsize=12, weight="bold")
@@ -614,8 +630,8 @@ def write_pdf(brief: dict[str, Any], lang: str, path: Path) -> None:
 
         fig = plt.figure(figsize=(8.5, 11))
         header(fig, t["p3"])
-        fig.text(0.06, 0.9, t["method"], fontsize=12, weight="bold")
-        para(fig, 0.875, words["method"], size=9)
+        fig.text(0.06, 0.885, t["method"], fontsize=12, weight="bold")
+        para(fig, 0.86, words["method"], size=9)
         pdf.savefig(fig)
         plt.close(fig)
 
