@@ -448,3 +448,100 @@ def bundles_view(user: Any, program: Program, request: HttpRequest | None = None
     )
     key = program_key(program, network_key(synthetic_demo=program.is_synthetic))
     return {"received": received, "report": report, "key": key}
+
+
+# --- the advocacy brief (issue 16, part 3) -------------------------------------------------------
+
+BRIEF_ROLES = frozenset({Role.ANALYST, Role.ADMIN, Role.PRESCRIBER})
+
+
+def census_path(program: Program) -> Path | None:
+    """The program's census table: DATA_DIR/network/census/<slug>.csv, else the shipped
+    synthetic one for a synthetic program; None otherwise."""
+    from trellis.analytics.brief import SYNTHETIC_CENSUS
+
+    own = dataset_dir().parent / "census" / f"{program.slug}.csv"
+    if own.is_file():
+        return own
+    return SYNTHETIC_CENSUS if program.is_synthetic else None
+
+
+def build_program_brief(
+    program: Program,
+    *,
+    network: dict[str, Any] | None,
+    census: Path | None,
+    cost: dict[str, Any] | None,
+    dataset: Path | None = None,
+) -> dict[str, Any]:
+    """The brief's figures for a program: from its rows of ``dataset`` when that dataset holds
+    them (the network's copy of its de-identified export), else from a fresh de-identified
+    export of its records. The export is audited (one row) as every export is."""
+    from trellis.analytics import brief as briefs
+
+    key = network_key(synthetic_demo=program.is_synthetic)
+    pk = program_key(program, key)
+    census_rows = None if census is None else briefs.read_census(census)
+    synthetic_census = census is not None and census.resolve() == briefs.SYNTHETIC_CENSUS.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = "the program's de-identified records"
+        data = Path(tmp)
+        if dataset is not None and _holds(dataset, pk):
+            data, source = dataset, "the program's rows of the network's de-identified dataset"
+        else:
+            export_deidentified(data, program.slug, key=key)
+        report, episodes = briefs.program_figures(data, pk, program.is_synthetic)
+    return briefs.build_brief(
+        program=program.name,
+        report=report,
+        episodes=episodes,
+        census=census_rows,
+        network=network,
+        cost=cost,
+        synthetic=program.is_synthetic,
+        source=source,
+        census_synthetic=synthetic_census,
+    )
+
+
+def _holds(dataset: Path, pk: str) -> bool:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = dataset / "episodes.parquet"
+    if not path.is_file():
+        return False
+    col = pq.read_table(path, columns=["program_key"]).column("program_key")
+    return bool(pc.any(pc.equal(col, pk)).as_py())
+
+
+def brief_view(user: Any, program: Program, lang: str,
+               request: HttpRequest | None = None) -> dict[str, Any]:  # fmt: skip
+    """The advocacy brief for the app's /network/brief/ (analysts and directors; audited as a
+    view of aggregate data). The cost setting comes from the environment; a synthetic program
+    without one uses the demo's illustrative value, labelled as such."""
+    from trellis.analytics import brief as briefs
+
+    if not has_any_role(user, program, BRIEF_ROLES):
+        raise NotAllowed("The brief is for analysts and the program's directors.")
+    if lang not in briefs.LANGS:
+        raise InvalidInput("lang", f"must be one of {', '.join(briefs.LANGS)}")
+    try:
+        cost = briefs.hospitalization_cost()
+    except InvalidInput:
+        cost = None
+    if cost is None and program.is_synthetic:
+        cost = dict(briefs.DEMO_COST)
+    report = load_report()
+    brief = build_program_brief(
+        program, network=report, census=census_path(program), cost=cost, dataset=dataset_dir()
+    )
+    record(
+        action=Action.VIEW,
+        request=request,
+        actor=user,
+        program=program,
+        object_type="network.brief",
+        detail={"lang": lang, "network": report is not None},
+    )
+    return brief

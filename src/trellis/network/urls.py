@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("export/", views.export, name="export"),
     path("bundles/", views.bundles, name="bundles"),
+    path("brief/", views.brief, name="brief"),
 ]

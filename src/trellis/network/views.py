@@ -101,3 +101,25 @@ def bundles(request: TrellisRequest) -> HttpResponse:
             funnel_svg(report, "bundles-funnel", highlight=view["key"])
         )
     return render(request, "network/bundles.html", context, status=400 if error else 200)
+
+
+@staff_view(services.BRIEF_ROLES)
+def brief(request: TrellisRequest) -> HttpResponse:
+    """The advocacy brief as HTML (?lang=en|es), for analysts and directors; audited."""
+    from trellis.analytics.brief import T, html_body
+
+    program = request.program
+    assert program is not None
+    lang = request.GET.get("lang", "en")
+    if lang not in ("en", "es"):
+        raise Http404("No such page")
+    data = services.brief_view(request.user, program, lang, request=request)
+    context = {
+        "program": program,
+        "brief": data,
+        "lang": lang,
+        "title": T[lang]["title"],
+        # Built from numbers and fixed sentences only (every text is escaped in brief.py).
+        "body": mark_safe(html_body(data, lang)),  # noqa: S308
+    }
+    return render(request, "network/brief.html", context)

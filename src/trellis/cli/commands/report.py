@@ -4,6 +4,8 @@
                            [--engine duckdb|spark] [--format json]
     trellis report bundle --data DIR --out FILE --key PEM [--program KEY]
     trellis report cms159 --program SLUG --year YYYY [--format json]
+    trellis report brief --program SLUG [--network DIR | --bundles F1 F2 …] [--trust FILE]
+                         [--census FILE] --lang en|es --out brief.pdf [--format json]
 
 ``network`` computes the report (CLINICAL.md §9) from a ``trellis-network/1`` dataset, or from
 programs' aggregate-only bundles (issue 16): the same counts, the same statistics, no records;
@@ -51,6 +53,18 @@ def register(subparsers: Any) -> None:
     c.add_argument("--year", required=True, type=str, metavar="YYYY", help="measurement year")
     add_format_argument(c)
     c.set_defaults(func=run_cms159)
+
+    r = sub(kinds, "brief", "The advocacy brief: two pages for a community board, one of method")
+    r.add_argument("--program", required=True, metavar="SLUG", help="the program's slug")
+    net = r.add_mutually_exclusive_group()
+    net.add_argument("--network", metavar="DIR", help="network dataset (manifest.json + Parquet)")
+    net.add_argument("--bundles", nargs="+", metavar="FILE", help="programs' bundles")
+    r.add_argument("--trust", metavar="FILE", help="JSON {program_key: public key} to trust")
+    r.add_argument("--census", metavar="FILE", help="service-area census CSV dimension,group,share")
+    r.add_argument("--lang", required=True, help="en or es")
+    r.add_argument("--out", required=True, help="the PDF to write (brief.pdf)")
+    add_format_argument(r)
+    r.set_defaults(func=run_brief)
 
 
 def _out_dir(value: str | None) -> Path | None:
@@ -147,4 +161,66 @@ def run_cms159(args: argparse.Namespace) -> int:
         + ", ".join(f"{k} {v}" for k, v in result.exclusions.items() if v)
     )
     emit(data, args.format, text=text)
+    return 0
+
+
+def run_brief(args: argparse.Namespace) -> int:
+    from trellis.analytics import brief as briefs
+
+    if args.lang not in briefs.LANGS:
+        raise InvalidInput("--lang", f"must be one of {', '.join(briefs.LANGS)}, got {args.lang!r}")
+    out = Path(args.out)
+    if out.is_dir() or out.suffix.lower() != ".pdf":
+        raise InvalidInput("--out", f"{out} must be a PDF file name (brief.pdf)")
+    if not out.parent.is_dir():
+        raise InvalidInput("--out", f"no such directory: {out.parent}")
+    census = None
+    if args.census is not None:
+        census = Path(args.census)
+        if not census.is_file():
+            raise InvalidInput("--census", f"no such file: {census}")
+        briefs.read_census(census)  # refused here, before anything is read or written
+    cost = briefs.hospitalization_cost()
+    if args.trust and not args.bundles:
+        raise InvalidInput("--trust", "goes with --bundles")
+    for f in args.bundles or []:
+        if not Path(f).is_file():
+            raise InvalidInput("--bundles", f"no such file: {f}")
+    dataset = None
+    if args.network is not None:
+        from trellis.analytics.schema import read_manifest
+
+        dataset = Path(args.network)
+        if not dataset.is_dir():
+            raise InvalidInput("--network", f"no such directory: {dataset}")
+        try:
+            read_manifest(dataset)
+        except InvalidInput as exc:
+            raise InvalidInput("--network", exc.detail) from exc
+
+    from trellis.cli.django_env import setup_django
+
+    setup_django()
+    from trellis.accounts.models import Program
+    from trellis.network.services import build_program_brief
+
+    program = Program.objects.filter(slug=args.program).first()
+    if program is None:
+        raise InvalidInput("--program", f"no program {args.program!r}")
+    network = None
+    if args.bundles:
+        from trellis.analytics.run import run_bundles_report
+
+        network = run_bundles_report(
+            [Path(f) for f in args.bundles], Path(args.trust) if args.trust else None
+        )
+        network["brief_source"] = "bundles"
+    elif dataset is not None:
+        from trellis.analytics.run import run_report
+        from trellis.analytics.schema import read_manifest
+
+        network = run_report(dataset, "duckdb", bool(read_manifest(dataset).get("synthetic")))
+    brief = build_program_brief(program, network=network, census=census, cost=cost, dataset=dataset)
+    briefs.write_pdf(brief, args.lang, out)
+    emit(brief, args.format, text=f"Brief for {program.slug} ({args.lang}) written to {out}")
     return 0
