@@ -49,7 +49,12 @@ def _a_dose_booked_soon() -> None:
     appt = next(
         a
         for a in Appointment.objects.filter(
-            program__slug=DEMO_SLUG, kind="dose", status="booked", start__gt=now, index__gt=1
+            program__slug=DEMO_SLUG,
+            kind="dose",
+            status="booked",
+            start__gt=now,
+            index__gt=1,
+            episode__phase__in=["dosing", "integrating"],  # dose 1 given: nothing blocks it
         ).order_by("start")
         if a.episode_id not in busy
     )

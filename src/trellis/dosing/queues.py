@@ -54,6 +54,9 @@ def _session_state(session: DosingSession) -> tuple[str, bool]:
     return str(session.get_status_display()).capitalize(), False
 
 
+BEFORE_FIRST_DOSE = frozenset({"referred", "screening", "preparing"})
+
+
 @work_queue("dosing.today", roles=[Role.NURSE], order=10)
 def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
     from trellis.booking.services import program_appointments
@@ -73,8 +76,13 @@ def doses_today(request: HttpRequest, now: datetime) -> QueueSection | None:
     by_episode = {s.episode_id: s for s in sessions}
     # A first dose booked today but still blocked (no screening, preparation or safety plan
     # missing...) is shown as blocked, with no start button.
+    # The course's first dose is still to come when the booked dose is dose 1 or the course has
+    # not reached its dosing phase (a later dose booked before dose 1 happened): either way the
+    # start page holds it until the first-dose gate opens, so the queue says so too.
     first_doses = [
-        a.episode for a in appointments if a.index == 1 and a.episode_id not in by_episode
+        a.episode
+        for a in appointments
+        if a.episode_id not in by_episode and (a.index == 1 or a.episode.phase in BEFORE_FIRST_DOSE)
     ]
     blocked = care.first_dose_blockers_of_many(first_doses)
     occupied = {s.chair_id for s in sessions if s.in_chair}
