@@ -214,3 +214,17 @@ def test_demo_brief_in_both_languages(
     assert "Lo que nuestro programa hace por la comunidad" in html
     assert AuditEvent.objects.filter(object_type="network.brief").exists()
     assert client.get("/network/brief/?lang=fr").status_code == 404
+
+
+@pytest.mark.django_db
+def test_brief_page_without_episodes_says_so(client: Any, cast: Any, settings: Any) -> None:
+    from tests.support import sign_in
+
+    settings.NETWORK_KEY = "a-network-key-for-the-brief-test"
+    sign_in(client, cast.analyst_a)
+    r = client.get("/network/brief/")
+    assert r.status_code == 200
+    assert "The brief cannot be made yet" in r.content.decode()
+    client.logout()
+    sign_in(client, cast.peer_a)  # peer facilitators do not see the brief
+    assert client.get("/network/brief/").status_code in (403, 404)

@@ -113,7 +113,11 @@ def brief(request: TrellisRequest) -> HttpResponse:
     lang = request.GET.get("lang", "en")
     if lang not in ("en", "es"):
         raise Http404("No such page")
-    data = services.brief_view(request.user, program, lang, request=request)
+    try:
+        data = services.brief_view(request.user, program, lang, request=request)
+    except InvalidInput as exc:
+        context = {"program": program, "lang": lang, "error": exc.detail, "brief": None}
+        return render(request, "network/brief.html", context)
     context = {
         "program": program,
         "brief": data,
