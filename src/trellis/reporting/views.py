@@ -153,37 +153,51 @@ def cms159_csv(request: TrellisRequest, year: int) -> HttpResponse:
     return response
 
 
+def _save_from_chart(
+    request: TrellisRequest,
+    patient_id: uuid.UUID,
+    form_class: Any,
+    save: Any,
+    saved: str,
+    not_saved: str,
+) -> HttpResponse:
+    """A chart panel's POST: validate the form, call the service, say what happened on the chart
+    (the service validates again and stores whole or nothing)."""
+    patient = get_patient(request.user, patient_id, request=request)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            save(request.user, patient, request=request, **form.cleaned_data)
+        except InvalidInput as exc:
+            messages.error(request, not_saved % {"e": exc.detail})
+        else:
+            messages.success(request, saved)
+    else:
+        messages.error(request, not_saved % {"e": _form_errors(form)})
+    return redirect("patients:chart", patient_id=patient.pk)
+
+
 @staff_view(services.EDIT_ROLES, patient_data=True)
 @require_POST
 def add_diagnosis(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
-    patient = get_patient(request.user, patient_id, request=request)
-    form = forms.DiagnosisForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_diagnosis(request.user, patient, request=request, **form.cleaned_data)
-        except InvalidInput as exc:
-            messages.error(request, _("Diagnosis not saved: %(e)s") % {"e": exc.detail})
-        else:
-            messages.success(request, _("Diagnosis added."))
-    else:
-        errors = _form_errors(form)
-        messages.error(request, _("Diagnosis not saved: %(e)s") % {"e": errors})
-    return redirect("patients:chart", patient_id=patient.pk)
+    return _save_from_chart(
+        request,
+        patient_id,
+        forms.DiagnosisForm,
+        services.add_diagnosis,
+        _("Diagnosis added."),
+        _("Diagnosis not saved: %(e)s"),
+    )
 
 
 @staff_view(services.EDIT_ROLES, patient_data=True)
 @require_POST
 def add_status(request: TrellisRequest, patient_id: uuid.UUID) -> HttpResponse:
-    patient = get_patient(request.user, patient_id, request=request)
-    form = forms.StatusEventForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_status_event(request.user, patient, request=request, **form.cleaned_data)
-        except InvalidInput as exc:
-            messages.error(request, _("Status not saved: %(e)s") % {"e": exc.detail})
-        else:
-            messages.success(request, _("Status recorded."))
-    else:
-        errors = _form_errors(form)
-        messages.error(request, _("Status not saved: %(e)s") % {"e": errors})
-    return redirect("patients:chart", patient_id=patient.pk)
+    return _save_from_chart(
+        request,
+        patient_id,
+        forms.StatusEventForm,
+        services.add_status_event,
+        _("Status recorded."),
+        _("Status not saved: %(e)s"),
+    )
